@@ -1,0 +1,45 @@
+# imdb-sentiment: `make run` sets everything up and runs the main job; `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CLI := $(VENV)/bin/imdb-sentiment
+STAMP := $(VENV)/.installed-stamp
+MODEL ?= bow-mlp
+MODELS ?= models
+REPORTS ?= reports
+
+.PHONY: install run test bench lint clean
+
+install: $(STAMP)
+
+# Re-installs only when pyproject.toml changes: the package is installed in editable mode, so source edits
+# need no reinstall. torch is installed on its own first: asked for through a dependency, pip would pick
+# the newest CUDA build (several GB); 2.13.0 resolves to the local CPU build on this machine.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[all]"
+	touch $@
+
+run: install
+	$(CLI) data
+	$(CLI) train --model $(MODEL) --out $(MODELS)/$(MODEL)
+	$(CLI) evaluate $(MODELS)/$(MODEL) --split test --report $(REPORTS)/$(MODEL)
+	@echo "model:  $(MODELS)/$(MODEL)"
+	@echo "report: $(REPORTS)/$(MODEL) (metrics.json and PNG plots)"
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) bench/accuracy.py --model $(MODEL)
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy src
+
+clean:
+	rm -rf $(MODELS) $(REPORTS) .pytest_cache

@@ -1,0 +1,95 @@
+"""Train a model kind on the full IMDb train split, evaluate on the 25,000 test reviews, print one JSON line.
+
+    python bench/accuracy.py --model bow-mlp [--data PATH] [--set key=value ...] [--no-peer]
+
+Printed: test accuracy, log loss, F1, ROC-AUC, training seconds, inference reviews/s (raw text in,
+probabilities out), peak RSS, and the same figures for a peer measured in the same run -- scikit-learn's
+``TfidfVectorizer(ngram_range=(1, 2)) + LogisticRegression`` with defaults -- with our/peer ratios, so that
+speed comparisons survive a noisy shared machine. Validation (for early stopping) is carved from train;
+the test split is only ever scored, once, here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from imdb_sentiment import get_model_class, load_imdb
+from imdb_sentiment.evaluate import compute_metrics
+from imdb_sentiment.training import train
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _peer(train_texts: list[str], train_labels, test_texts: list[str], test_labels) -> dict:
+    start = time.perf_counter()
+    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression())
+    pipeline.fit(train_texts, train_labels)
+    train_s = time.perf_counter() - start
+    start = time.perf_counter()
+    proba = pipeline.predict_proba(test_texts)
+    metrics = compute_metrics(test_labels, proba, seconds=time.perf_counter() - start)
+    return {
+        "name": "sklearn TfidfVectorizer(1-2) + LogisticRegression (defaults)",
+        "accuracy": round(metrics["accuracy"], 4),
+        "log_loss": round(metrics["log_loss"], 4),
+        "train_seconds": round(train_s, 1),
+        "reviews_per_s": round(metrics["reviews_per_s"], 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="bow-mlp", help="model kind")
+    parser.add_argument("--data", default=None, help="dataset archive or folder (default: IMDB_DATA, cache)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="config key=value")
+    parser.add_argument("--no-peer", action="store_true", help="skip the scikit-learn peer")
+    args = parser.parse_args(argv)
+
+    config = get_model_class(args.model).config_class().with_overrides(args.overrides)
+    data = load_imdb(args.data, progress=False)
+    start = time.perf_counter()
+    model = train(args.model, config=config, data=args.data)
+    train_s = time.perf_counter() - start
+
+    test_texts = data.test["text"].tolist()
+    test_labels = data.test["label"].to_numpy("int64")
+    start = time.perf_counter()
+    proba = model.predict_proba(test_texts)
+    metrics = compute_metrics(test_labels, proba, seconds=time.perf_counter() - start)
+    result = {
+        "bench": "accuracy",
+        "model": args.model,
+        "config": config.to_dict(),
+        "n_test": metrics["n"],
+        "accuracy": round(metrics["accuracy"], 4),
+        "log_loss": round(metrics["log_loss"], 4),
+        "f1": round(metrics["f1"], 4),
+        "roc_auc": round(metrics["roc_auc"], 4),
+        "validation_accuracy": round(model.info_["metrics"]["validation"]["accuracy"], 4),
+        "epochs_run": len(model.history_.get("loss", [])) or None,
+        "train_seconds": round(train_s, 1),
+        "reviews_per_s": round(metrics["reviews_per_s"], 1),
+        "peak_rss_mb": round(_peak_rss_mb()),
+    }
+    if not args.no_peer:
+        train_frame = data.train  # the peer trains on the same reviews our model trained on
+        peer = _peer(train_frame["text"].tolist(), train_frame["label"].to_numpy("int64"), test_texts, test_labels)
+        result["peer"] = peer
+        result["accuracy_minus_peer"] = round(result["accuracy"] - peer["accuracy"], 4)
+        result["throughput_ratio_vs_peer"] = round(result["reviews_per_s"] / peer["reviews_per_s"], 2)
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""imdb-sentiment: tell whether a movie review is positive or negative, and show why.
+
+The public surface is small::
+
+    from imdb_sentiment import load_imdb, train, load_model
+
+    data = load_imdb()                       # the Large Movie Review Dataset as DataFrames
+    model = train("bow-mlp", out="models/bow-mlp")
+    model.predict_proba(["A triumph.", "Two hours I will never get back."])  # columns [negative, positive]
+    model = load_model("models/bow-mlp")
+
+Keras runs on the PyTorch backend unless ``KERAS_BACKEND`` says otherwise, so one tensor library serves
+Keras and the transformer models.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Must happen before anything imports keras; setdefault keeps a user's KERAS_BACKEND choice.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+from imdb_sentiment.config import BowMlpConfig, SplitConfig
+from imdb_sentiment.data import ImdbData, load_imdb
+from imdb_sentiment.errors import (
+    ConfigError,
+    DataError,
+    ImdbSentimentError,
+    InputError,
+    ModelError,
+    NotFittedError,
+)
+from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.models.registry import available_kinds, get_model_class, load_model
+from imdb_sentiment.training import train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BowMlpConfig",
+    "ConfigError",
+    "DataError",
+    "ImdbData",
+    "ImdbSentimentError",
+    "InputError",
+    "ModelError",
+    "NotFittedError",
+    "SentimentModel",
+    "SplitConfig",
+    "__version__",
+    "available_kinds",
+    "get_model_class",
+    "load_imdb",
+    "load_model",
+    "train",
+]
+
+
+def __getattr__(name: str) -> object:
+    # Model classes are imported on first use: importing Keras or torch takes seconds, and
+    # `imdb-sentiment --help` or `load_imdb()` should not pay for it.
+    if name == "BowMlpClassifier":
+        return get_model_class("bow-mlp")
+    raise AttributeError(f"module 'imdb_sentiment' has no attribute {name!r}")

@@ -1,0 +1,71 @@
+"""Atomic writes: a file or folder appears under its final name complete, or not at all.
+
+Everything the project writes for later use (the dataset cache, saved models, output files) goes through
+here, so an interrupted run (Ctrl-C, a full disk, a crash) never leaves a half-written file that a later
+run would trust.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+@contextlib.contextmanager
+def atomic_path(dest: Path) -> Iterator[Path]:
+    """Yield a temporary file path beside ``dest``; rename it onto ``dest`` only if the block succeeds."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        # mkstemp creates the file readable by its owner only; give it the usual umask-based mode.
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_json(dest: Path, value: Any) -> None:
+    """Write ``value`` as indented JSON to ``dest`` atomically."""
+    with atomic_path(dest) as tmp:
+        tmp.write_text(json.dumps(value, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def atomic_dir(dest: Path) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``dest``; swap it in for ``dest`` if the block succeeds.
+
+    POSIX cannot exchange two folders in one step, so the old folder is first renamed aside and then
+    removed: at every instant either the old or the new folder is complete under some name, and the
+    old one is only deleted once the new one is in place. If the block fails, ``dest`` is untouched.
+    """
+    dest = dest.absolute()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
+        if dest.exists():
+            old = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
+            os.replace(dest, old)
+            os.replace(tmp, dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

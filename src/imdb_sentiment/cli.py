@@ -1,0 +1,277 @@
+"""The ``imdb-sentiment`` command: one verb per job.
+
+Every verb turns the library's deliberate errors (:class:`~imdb_sentiment.errors.ImdbSentimentError`) into
+one line on stderr and a non-zero exit; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from imdb_sentiment.errors import ConfigError, ImdbSentimentError, InputError
+
+app = typer.Typer(
+    name="imdb-sentiment",
+    help="Tell whether movie reviews are positive or negative: prepare data, train, evaluate, predict.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_state = {"debug": False}
+_out = Console()
+_err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="The dataset's .tar.gz or extracted aclImdb/ folder (default: $IMDB_DATA, the cache, a download).",
+    ),
+]
+
+
+class Split(StrEnum):
+    train = "train"
+    validation = "validation"
+    test = "test"
+
+
+def _guard(command: F) -> F:
+    """Run a command, turning deliberate errors into one stderr line and exit code 1 (2 for bad usage)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ImdbSentimentError as exc:
+            if _state["debug"]:
+                raise
+            _err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(2 if isinstance(exc, ConfigError | InputError) else 1) from None
+        except KeyboardInterrupt:
+            _err.print("interrupted", highlight=False)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def _options(debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False) -> None:
+    _state["debug"] = debug
+
+
+@app.command()
+@_guard
+def data(
+    data: DataOption = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Cache folder (default: $IMDB_SENTIMENT_CACHE or the XDG cache).")
+    ] = None,
+) -> None:
+    """Find, verify and cache the dataset, then print the split counts."""
+    from imdb_sentiment.data import load_imdb, prepare
+
+    start = time.perf_counter()
+    source, fingerprint, parquet = prepare(data, cache=cache_dir)
+    dataset = load_imdb(data, cache=cache_dir, include_unsup=True, progress=False)
+    table = Table(title="Large Movie Review Dataset")
+    for column in ("split", "reviews", "positive", "negative"):
+        table.add_column(column, justify="left" if column == "split" else "right")
+    for name in ("train", "validation", "test", "unsup"):
+        frame = getattr(dataset, name)
+        pos = int((frame["label"] == 1).sum())
+        neg = int((frame["label"] == 0).sum())
+        table.add_row(name, f"{len(frame):,}", f"{pos:,}", f"{neg:,}")
+    _out.print(table)
+    _out.print(f"source:      {source}", highlight=False, soft_wrap=True)
+    _out.print(f"fingerprint: {fingerprint}", highlight=False)
+    _out.print(f"cache:       {parquet}", highlight=False, soft_wrap=True)
+    _out.print(f"ready in {time.perf_counter() - start:.1f} s (validation is 10% of train, seed 0)", highlight=False)
+
+
+@app.command()
+@_guard
+def train(
+    model: Annotated[str, typer.Option("--model", help="Model kind to train.")] = "bow-mlp",
+    data: DataOption = None,
+    out: Annotated[Path | None, typer.Option(help="Folder to save the model to (default: models/KIND).")] = None,
+    epochs: Annotated[
+        int | None, typer.Option(help="Maximum number of epochs (early stopping may end sooner).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for the validation split and the model.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file of config keys for this kind.")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override one config key: key=value (repeatable).")
+    ] = None,
+    validation_fraction: Annotated[float, typer.Option(help="Share of train held out for validation.")] = 0.1,
+    limit: Annotated[int | None, typer.Option(help="Train on a seeded stratified sample of N train reviews.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No training progress.")] = False,
+) -> None:
+    """Train a model on the train split (validation carved from it), save it, print validation metrics."""
+    from imdb_sentiment.config import SplitConfig
+    from imdb_sentiment.models.registry import get_model_class
+    from imdb_sentiment.training import train as train_model
+
+    cls = get_model_class(model)
+    cfg = cls.config_class.from_toml(config) if config else cls.config_class()
+    flags = {"epochs": epochs, "seed": seed}
+    for key, value in flags.items():
+        if value is not None:
+            if key not in cfg.to_dict():
+                raise ConfigError(f"model kind {model!r} has no {key!r} setting")
+            cfg = cfg.replace(**{key: value})
+    cfg = cfg.with_overrides(set_ or [])
+    split = SplitConfig(validation_fraction=validation_fraction, seed=seed if seed is not None else 0)
+    if limit is not None and limit < 2:
+        raise InputError("--limit must be at least 2 (one review of each class)")
+    out = out or Path("models") / model
+    start = time.perf_counter()
+    fitted = train_model(model, config=cfg, data=data, split=split, out=out, limit=limit, verbose=not quiet)
+    metrics = fitted.info_["metrics"].get("validation")
+    if metrics:
+        _print_metrics(metrics, title=f"{model}: validation ({metrics['n']:,} reviews carved from train)")
+    _out.print(f"trained in {time.perf_counter() - start:.1f} s; model saved to {out}", highlight=False)
+
+
+@app.command()
+@_guard
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(help="A saved model folder.")],
+    split: Annotated[Split, typer.Option(help="IMDb split to evaluate on (ignored with --input).")] = Split.test,
+    data: DataOption = None,
+    limit: Annotated[int | None, typer.Option(help="Evaluate on a seeded stratified sample of N reviews.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for --limit sampling.")] = 0,
+    input_: Annotated[
+        Path | None, typer.Option("--input", help="A labelled CSV, JSONL or Parquet file instead of IMDb.")
+    ] = None,
+    text_column: Annotated[str, typer.Option(help="Text column of --input.")] = "text",
+    label_column: Annotated[str, typer.Option(help="Label column of --input: 0/1 or negative/positive.")] = "label",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on one line.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write metrics.json and PNG plots to this folder.")] = None,
+) -> None:
+    """Evaluate a saved model on an IMDb split or a labelled file; optionally write a report with plots."""
+    from imdb_sentiment.config import SplitConfig
+    from imdb_sentiment.data import load_imdb, stratified_sample
+    from imdb_sentiment.evaluate import compute_metrics, write_report
+    from imdb_sentiment.models.base import update_metrics
+    from imdb_sentiment.models.registry import load_model
+    from imdb_sentiment.readers import label_column as read_labels
+    from imdb_sentiment.readers import read_table
+    from imdb_sentiment.readers import text_column as read_texts
+
+    fitted = load_model(model_dir)
+    if input_ is not None:
+        frame = read_table(input_)
+        texts = read_texts(frame, text_column, source=str(input_))
+        labels = read_labels(frame, label_column, source=str(input_))
+        if limit is not None:
+            frame = stratified_sample(frame.assign(_label=labels), limit, seed=seed, label="_label")
+            texts, labels = frame[text_column].tolist(), frame["_label"].tolist()
+        name = input_.name
+    else:
+        stored = fitted.info_.get("split") or {}
+        split_cfg = SplitConfig(validation_fraction=stored.get("validation_fraction", 0.1), seed=stored.get("seed", 0))
+        frame = getattr(load_imdb(data, split=split_cfg), split.value)
+        if limit is not None:
+            frame = stratified_sample(frame, limit, seed=seed)
+        texts, labels = frame["text"].tolist(), frame["label"].to_numpy("int64")
+        name = f"imdb-{split.value}"
+    if not texts:
+        raise InputError("nothing to evaluate: the input has no rows")
+    start = time.perf_counter()
+    proba = fitted.predict_proba(texts)
+    metrics = {
+        "model": str(model_dir),
+        "kind": fitted.kind,
+        "dataset": name,
+        **compute_metrics(labels, proba, seconds=time.perf_counter() - start),
+    }
+    if input_ is None and split is Split.test and limit is None:
+        update_metrics(model_dir, "test", {k: v for k, v in metrics.items() if k not in ("model", "dataset")})
+    if report is not None:
+        write_report(report, labels, proba, metrics, history=fitted.history_, title=f"({fitted.kind}, {name})")
+    if as_json:
+        typer.echo(json.dumps(metrics))
+    else:
+        _print_metrics(metrics, title=f"{fitted.kind} on {name} ({metrics['n']:,} reviews)")
+        if report is not None:
+            _out.print(f"report written to {report}", highlight=False)
+
+
+@app.command()
+@_guard
+def predict(
+    model_dir: Annotated[Path, typer.Argument(help="A saved model folder.")],
+    texts: Annotated[list[str] | None, typer.Argument(help="Reviews to classify.")] = None,
+    input_: Annotated[
+        str | None, typer.Option("--input", help="CSV, JSONL, Parquet or .txt file, or - for stdin.")
+    ] = None,
+    text_column: Annotated[str, typer.Option(help="Text column of --input.")] = "text",
+    output: Annotated[Path | None, typer.Option(help="Write the JSON lines here instead of stdout.")] = None,
+) -> None:
+    """Classify reviews: one JSON line each, {"label", "probability", "p_positive"}."""
+    from imdb_sentiment.models.registry import load_model
+    from imdb_sentiment.readers import read_table, write_jsonl
+    from imdb_sentiment.readers import text_column as read_texts
+
+    items = list(texts or [])
+    ids = None
+    if input_ is not None:
+        frame = read_table(input_)
+        items += read_texts(frame, text_column, source="standard input" if input_ == "-" else input_)
+        ids = frame["id"].tolist() if "id" in frame.columns and not texts else None
+    if not items:
+        raise InputError("no reviews given: pass TEXT arguments or --input FILE (or - for stdin)")
+    for i, text in enumerate(items):
+        if not text.strip():
+            raise InputError(f"review {i + 1} is empty")
+    proba = load_model(model_dir).predict_proba(items)
+    records = []
+    for i, (neg, pos) in enumerate(proba):
+        label = "positive" if pos > neg else "negative"
+        record = {"label": label, "probability": round(float(max(pos, neg)), 6), "p_positive": round(float(pos), 6)}
+        records.append({"id": ids[i], **record} if ids is not None else record)
+    write_jsonl(records, output)
+
+
+def _print_metrics(metrics: dict[str, Any], *, title: str) -> None:
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, fmt in (
+        ("accuracy", "{:.2%}"),
+        ("log_loss", "{:.4f}"),
+        ("f1", "{:.4f}"),
+        ("roc_auc", "{:.4f}"),
+        ("n", "{:,}"),
+        ("reviews_per_s", "{:,.0f}"),
+    ):
+        if metrics.get(key) is not None:
+            table.add_row(key.replace("_", " "), fmt.format(metrics[key]))
+    cm = metrics.get("confusion_matrix")
+    if cm:
+        table.add_row("true neg -> pred neg / pos", f"{cm[0][0]:,} / {cm[0][1]:,}")
+        table.add_row("true pos -> pred neg / pos", f"{cm[1][0]:,} / {cm[1][1]:,}")
+    _out.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="imdb-sentiment")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

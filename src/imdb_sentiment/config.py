@@ -1,0 +1,172 @@
+"""Frozen, self-validating configuration for every tunable.
+
+Each model kind has one config dataclass. Configs are immutable (a trained model's config is a record of
+how it was trained), validate themselves on construction, and round-trip through ``to_dict`` /
+``from_dict`` so they can be stored in a model's ``manifest.json`` and rebuilt from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Self
+
+from imdb_sentiment.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Base class: dict round-trip, ``key=value`` overrides and TOML files for any config dataclass."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the config as plain JSON-compatible values (tuples become lists)."""
+        return {f.name: _to_plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Self:
+        """Build a config from a mapping, rejecting keys the config does not have.
+
+        Raises:
+            ConfigError: a key is unknown or a value is invalid.
+        """
+        values = dict(values)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown {cls.__name__} key(s): {', '.join(unknown)}; valid keys are: {', '.join(sorted(known))}"
+            )
+        hints = typing.get_type_hints(cls)
+        return cls(**{k: _coerce(cls.__name__, k, v, hints[k]) for k, v in values.items()})
+
+    def replace(self, **changes: Any) -> Self:
+        """Return a copy with ``changes`` applied (validated like ``from_dict``)."""
+        return type(self).from_dict({**self.to_dict(), **changes})
+
+    def with_overrides(self, assignments: Iterable[str]) -> Self:
+        """Apply command-line style ``key=value`` strings, parsing each value by the field's type.
+
+        Raises:
+            ConfigError: an assignment has no ``=``, names an unknown key or has an invalid value.
+        """
+        changes: dict[str, Any] = {}
+        for item in assignments:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise ConfigError(f"expected key=value, got {item!r}")
+            changes[key.strip()] = value.strip()
+        return self.replace(**changes)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Self:
+        """Read a config from a TOML file whose top-level keys are this config's fields.
+
+        Raises:
+            ConfigError: the file is missing, not valid TOML, or has unknown keys or bad values.
+        """
+        path = Path(path)
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        return cls().replace(**values)
+
+
+def _to_plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _coerce(owner: str, key: str, value: Any, hint: Any) -> Any:
+    """Turn ``value`` (maybe a string from the command line, or a list from JSON) into type ``hint``."""
+    origin = typing.get_origin(hint)
+    try:
+        if origin is tuple:
+            (item_type, _ellipsis) = typing.get_args(hint)
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(_coerce(owner, key, v.strip() if isinstance(v, str) else v, item_type) for v in items)
+        if origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(hint) if a is not type(None)]
+            if value is None or (isinstance(value, str) and value.lower() in ("", "none", "null")):
+                return None
+            return _coerce(owner, key, value, args[0])
+        if hint is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+                return value.lower() in ("true", "1", "yes", "on")
+            raise ValueError("expected true or false")
+        if hint is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError("expected an integer")
+            return int(value)
+        if hint is float:
+            if isinstance(value, bool):
+                raise ValueError("expected a number")
+            return float(value)
+        if hint is str:
+            return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{owner}.{key}: cannot use {value!r} ({exc})") from None
+    return value
+
+
+def _check(condition: bool, owner: str, message: str) -> None:
+    if not condition:
+        raise ConfigError(f"{owner}: {message}")
+
+
+@dataclasses.dataclass(frozen=True)
+class SplitConfig(Config):
+    """How the validation set is carved from the train split (stratified by label, seeded)."""
+
+    validation_fraction: float = 0.1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check(0.0 <= self.validation_fraction < 1.0, "SplitConfig", "validation_fraction must be in [0, 1)")
+
+
+@dataclasses.dataclass(frozen=True)
+class BowMlpConfig(Config):
+    """The reference model: TF-IDF bag of n-grams -> three dense layers -> softmax.
+
+    The defaults were chosen on the validation split carved from train (never on test); see the README.
+    """
+
+    #: Size of the n-gram vocabulary, keeping the most frequent terms.
+    max_features: int = 50_000
+    #: Longest n-gram (1 = words only, 2 = words and word pairs).
+    ngram_max: int = 2
+    #: A term must occur in at least this many training reviews.
+    min_df: int = 2
+    #: Use 1 + log(tf) rather than raw counts, so one word repeated ten times does not dominate a review.
+    sublinear_tf: bool = True
+    #: Widths of the two hidden layers; the softmax output is the third dense layer.
+    hidden_units: tuple[int, ...] = (64, 32)
+    dropout: float = 0.5
+    learning_rate: float = 1e-3
+    batch_size: int = 128
+    #: Maximum number of epochs; early stopping on validation loss usually ends training much sooner.
+    epochs: int = 50
+    #: Epochs without a better validation loss before stopping (the best weights are restored).
+    patience: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        name = "BowMlpConfig"
+        _check(self.max_features >= 1, name, "max_features must be >= 1")
+        _check(1 <= self.ngram_max <= 3, name, "ngram_max must be 1, 2 or 3")
+        _check(self.min_df >= 1, name, "min_df must be >= 1")
+        _check(len(self.hidden_units) == 2, name, "hidden_units must list exactly two widths (three dense layers)")
+        _check(all(u >= 1 for u in self.hidden_units), name, "hidden_units must be positive")
+        _check(0.0 <= self.dropout < 1.0, name, "dropout must be in [0, 1)")
+        _check(self.learning_rate > 0, name, "learning_rate must be > 0")
+        _check(self.batch_size >= 1, name, "batch_size must be >= 1")
+        _check(self.epochs >= 1, name, "epochs must be >= 1")
+        _check(self.patience >= 0, name, "patience must be >= 0")

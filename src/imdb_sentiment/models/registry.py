@@ -1,0 +1,56 @@
+"""Kind name -> model class.
+
+Kinds are listed as import paths and imported on first use, so listing kinds or loading the dataset does
+not import Keras or torch. A new kind plugs in by adding one line here; the CLI, the app and the API only
+ever go through :func:`get_model_class` and :func:`load_model`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from imdb_sentiment.errors import ConfigError, ModelError
+from imdb_sentiment.models.base import SentimentModel, read_manifest
+
+_KINDS: dict[str, str] = {
+    "bow-mlp": "imdb_sentiment.models.bow_mlp:BowMlpClassifier",
+}
+
+#: The kind `make run` and the CLI train when none is named.
+DEFAULT_KIND = "bow-mlp"
+
+
+def available_kinds() -> list[str]:
+    """Names of every registered model kind."""
+    return sorted(_KINDS)
+
+
+def get_model_class(kind: str) -> type[SentimentModel]:
+    """Return the model class registered as ``kind``.
+
+    Raises:
+        ConfigError: no kind of that name is registered.
+    """
+    try:
+        module_name, _, class_name = _KINDS[kind].partition(":")
+    except KeyError:
+        raise ConfigError(f"unknown model kind {kind!r}; available kinds: {', '.join(available_kinds())}") from None
+    cls: type[SentimentModel] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def load_model(path: str | Path) -> SentimentModel:
+    """Load any saved model, dispatching on the ``kind`` in its manifest.
+
+    Raises:
+        ModelError: ``path`` is not a saved model, or its kind or format version is unknown.
+    """
+    path = Path(path)
+    kind = read_manifest(path)["kind"]
+    if kind not in _KINDS:
+        raise ModelError(
+            f"{path} holds a model of kind {kind!r}, which this imdb-sentiment does not know "
+            f"(known: {', '.join(available_kinds())}); upgrade imdb-sentiment"
+        )
+    return get_model_class(kind).load(path)

@@ -1,0 +1,69 @@
+"""Train a model kind on the IMDb train split, with validation carved from it, and save it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from imdb_sentiment.config import Config, SplitConfig
+from imdb_sentiment.data import load_imdb
+from imdb_sentiment.evaluate import compute_metrics
+from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.models.registry import DEFAULT_KIND, get_model_class
+
+
+def train(
+    kind: str = DEFAULT_KIND,
+    *,
+    config: Config | None = None,
+    data: str | Path | None = None,
+    split: SplitConfig | None = None,
+    out: str | Path | None = None,
+    limit: int | None = None,
+    verbose: bool = False,
+) -> SentimentModel:
+    """Train a model of ``kind`` on the train split and (optionally) save it.
+
+    The validation set is carved from train (``split``); it drives early stopping and is where the
+    returned model's validation metrics come from. The test split is never looked at.
+
+    Args:
+        kind: A registered model kind (see :func:`~imdb_sentiment.available_kinds`).
+        config: The kind's config dataclass (its defaults if ``None``).
+        data: Dataset archive or folder (else ``IMDB_DATA``, the cache, a download).
+        split: Validation fraction and seed.
+        out: Folder to save the trained model to (atomically), if given.
+        limit: Train on a seeded stratified sample of this many training reviews (for quick runs).
+        verbose: Show training progress.
+
+    Returns:
+        The fitted model, with ``info_["metrics"]["validation"]`` filled in.
+
+    Raises:
+        ConfigError: unknown kind or config of the wrong kind.
+        DataError: the dataset cannot be found or is invalid.
+    """
+    from imdb_sentiment.data import stratified_sample
+
+    cls = get_model_class(kind)
+    dataset = load_imdb(data, split=split, progress=verbose)
+    train_frame = dataset.train if limit is None else stratified_sample(dataset.train, limit, seed=dataset.split.seed)
+    model = cls(config=config, verbose=verbose)  # type: ignore[call-arg]
+    validation = None
+    if len(dataset.validation):
+        validation = (dataset.validation["text"].tolist(), dataset.validation["label"].to_numpy("int64"))
+    start = time.perf_counter()
+    model.fit(train_frame["text"].tolist(), train_frame["label"].to_numpy("int64"), validation=validation)
+    train_seconds = time.perf_counter() - start
+    model.info_["data_fingerprint"] = dataset.fingerprint
+    model.info_["split"] = {**dataset.split.to_dict(), "train_reviews": len(train_frame)}
+    model.info_["train_seconds"] = round(train_seconds, 2)
+    if validation is not None:
+        start = time.perf_counter()
+        proba = model.predict_proba(validation[0])
+        model.info_["metrics"]["validation"] = compute_metrics(
+            validation[1], proba, seconds=time.perf_counter() - start
+        )
+    if out is not None:
+        model.save(out)
+    return model
