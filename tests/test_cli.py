@@ -12,8 +12,19 @@ from imdb_sentiment import get_model_class, load_model
 from imdb_sentiment.cli import app
 
 runner = CliRunner()
-TINY = ["--set", "max_features=300", "--set", "min_df=1", "--set", "hidden_units=8,8", "--set", "learning_rate=0.01",
-        "--epochs", "8", "--quiet"]
+TINY = [
+    "--set",
+    "max_features=300",
+    "--set",
+    "min_df=1",
+    "--set",
+    "hidden_units=8,8",
+    "--set",
+    "learning_rate=0.01",
+    "--epochs",
+    "8",
+    "--quiet",
+]
 
 
 def run(*args: str, input: str | None = None):
@@ -70,7 +81,11 @@ def test_data_train_evaluate_predict_flow(fake_imdb_archive, tmp_path):
     assert metrics["accuracy"] >= 0.9
     assert load_model(out).info_["metrics"]["test"]["accuracy"] == metrics["accuracy"]
     assert {p.name for p in (tmp_path / "report").iterdir()} >= {
-        "metrics.json", "confusion_matrix.png", "roc_curve.png", "probability_distribution.png", "training_curves.png"
+        "metrics.json",
+        "confusion_matrix.png",
+        "roc_curve.png",
+        "probability_distribution.png",
+        "training_curves.png",
     }
 
     result = run("evaluate", str(out), "--data", str(fake_imdb_archive), "--limit", "10", "--json")
@@ -82,8 +97,17 @@ def test_evaluate_on_a_labelled_file(model_dir, tmp_path, toy_reviews_factory):
     path = tmp_path / "labelled.csv"
     words = ["Negative", "POSITIVE"]
     pd.DataFrame({"review": texts, "sentiment": [words[y] for y in labels]}).to_csv(path, index=False)
-    result = run("evaluate", str(model_dir), "--input", str(path), "--text-column", "review",
-                 "--label-column", "sentiment", "--json")
+    result = run(
+        "evaluate",
+        str(model_dir),
+        "--input",
+        str(path),
+        "--text-column",
+        "review",
+        "--label-column",
+        "sentiment",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
     assert metrics["n"] == 20 and metrics["accuracy"] >= 0.9

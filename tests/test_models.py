@@ -15,8 +15,16 @@ from imdb_sentiment.models.base import FORMAT_VERSION, MANIFEST
 
 # Small, fast settings per kind. A newly registered kind must add an entry (test_every_kind_has_fast_config).
 FAST_CONFIGS: dict[str, dict] = {
-    "bow-mlp": {"max_features": 300, "min_df": 1, "hidden_units": (8, 8), "epochs": 8, "batch_size": 16, "patience": 3,
-                "learning_rate": 0.01, "dropout": 0.1},
+    "bow-mlp": {
+        "max_features": 300,
+        "min_df": 1,
+        "hidden_units": (8, 8),
+        "epochs": 8,
+        "batch_size": 16,
+        "patience": 3,
+        "learning_rate": 0.01,
+        "dropout": 0.1,
+    },
 }
 KINDS = available_kinds()
 # Kinds that train in epochs and so must save a history and its plot.
@@ -61,7 +69,9 @@ def test_predict_proba_shape_and_rows_sum_to_one(fitted, toy_reviews_factory):
 
 
 def test_columns_are_negative_then_positive(fitted):
-    proba = fitted.predict_proba(["wonderful superb brilliant masterpiece loved", "awful boring terrible waste dreadful"])
+    proba = fitted.predict_proba(
+        ["wonderful superb brilliant masterpiece loved", "awful boring terrible waste dreadful"]
+    )
     assert proba[0, 1] > 0.5 > proba[1, 1]
 
 
@@ -176,7 +186,7 @@ def test_load_rejects_damaged_or_foreign_folders(fitted, tmp_path):
     with pytest.raises(ModelError, match="not a model directory"):
         load_model(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ModelError, match="no manifest.json"):
+    with pytest.raises(ModelError, match=r"no manifest\.json"):
         load_model(tmp_path / "empty")
 
     future = tmp_path / "future"

@@ -35,6 +35,14 @@ def atomic_path(dest: Path) -> Iterator[Path]:
 
 
 def _umask() -> int:
+    # Linux shows the umask in /proc; os.umask can only read it by setting it, which races with threads
+    # that create files at that instant, so it is only the fallback.
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -63,8 +71,15 @@ def atomic_dir(dest: Path) -> Iterator[Path]:
         if dest.exists():
             old = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
             os.replace(dest, old)
-            os.replace(tmp, dest)
-            shutil.rmtree(old, ignore_errors=True)
+            try:
+                os.replace(tmp, dest)
+            except BaseException:
+                os.replace(old, dest)  # put the previous version back under its name
+                raise
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
         else:
             os.replace(tmp, dest)
     finally:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 import time
 from collections.abc import Callable
 from enum import StrEnum
@@ -82,11 +81,10 @@ def data(
     ] = None,
 ) -> None:
     """Find, verify and cache the dataset, then print the split counts."""
-    from imdb_sentiment.data import load_imdb, prepare
+    from imdb_sentiment.data import cache_file, load_imdb
 
     start = time.perf_counter()
-    source, fingerprint, parquet = prepare(data, cache=cache_dir)
-    dataset = load_imdb(data, cache=cache_dir, include_unsup=True, progress=False)
+    dataset = load_imdb(data, cache=cache_dir, include_unsup=True)
     table = Table(title="Large Movie Review Dataset")
     for column in ("split", "reviews", "positive", "negative"):
         table.add_column(column, justify="left" if column == "split" else "right")
@@ -96,9 +94,9 @@ def data(
         neg = int((frame["label"] == 0).sum())
         table.add_row(name, f"{len(frame):,}", f"{pos:,}", f"{neg:,}")
     _out.print(table)
-    _out.print(f"source:      {source}", highlight=False, soft_wrap=True)
-    _out.print(f"fingerprint: {fingerprint}", highlight=False)
-    _out.print(f"cache:       {parquet}", highlight=False, soft_wrap=True)
+    _out.print(f"source:      {dataset.source}", highlight=False, soft_wrap=True)
+    _out.print(f"fingerprint: {dataset.fingerprint}", highlight=False)
+    _out.print(f"cache:       {cache_file(dataset.fingerprint, cache=cache_dir)}", highlight=False, soft_wrap=True)
     _out.print(f"ready in {time.perf_counter() - start:.1f} s (validation is 10% of train, seed 0)", highlight=False)
 
 
@@ -274,4 +272,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

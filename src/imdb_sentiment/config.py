@@ -130,6 +130,7 @@ class SplitConfig(Config):
 
     def __post_init__(self) -> None:
         _check(0.0 <= self.validation_fraction < 1.0, "SplitConfig", "validation_fraction must be in [0, 1)")
+        _check(0 <= self.seed < 2**32, "SplitConfig", "seed must be in [0, 2**32)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,7 +141,7 @@ class BowMlpConfig(Config):
     """
 
     #: Size of the n-gram vocabulary, keeping the most frequent terms.
-    max_features: int = 50_000
+    max_features: int = 100_000
     #: Longest n-gram (1 = words only, 2 = words and word pairs).
     ngram_max: int = 2
     #: A term must occur in at least this many training reviews.
@@ -150,7 +151,7 @@ class BowMlpConfig(Config):
     #: Widths of the two hidden layers; the softmax output is the third dense layer.
     hidden_units: tuple[int, ...] = (64, 32)
     dropout: float = 0.5
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-4
     batch_size: int = 128
     #: Maximum number of epochs; early stopping on validation loss usually ends training much sooner.
     epochs: int = 50
@@ -160,6 +161,8 @@ class BowMlpConfig(Config):
 
     def __post_init__(self) -> None:
         name = "BowMlpConfig"
+        # Accept any sequence (a list from JSON or Python) but store a tuple, so configs stay hashable.
+        object.__setattr__(self, "hidden_units", tuple(self.hidden_units))
         _check(self.max_features >= 1, name, "max_features must be >= 1")
         _check(1 <= self.ngram_max <= 3, name, "ngram_max must be 1, 2 or 3")
         _check(self.min_df >= 1, name, "min_df must be >= 1")
@@ -170,3 +173,4 @@ class BowMlpConfig(Config):
         _check(self.batch_size >= 1, name, "batch_size must be >= 1")
         _check(self.epochs >= 1, name, "epochs must be >= 1")
         _check(self.patience >= 0, name, "patience must be >= 0")
+        _check(0 <= self.seed < 2**32, name, "seed must be in [0, 2**32)")

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import http.client
 import os
 import re
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -33,7 +33,7 @@ from sklearn.model_selection import train_test_split
 
 from imdb_sentiment._atomic import atomic_path
 from imdb_sentiment.config import SplitConfig
-from imdb_sentiment.errors import DataError
+from imdb_sentiment.errors import ConfigError, DataError
 
 PUBLISHED_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 PUBLISHED_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
@@ -137,32 +137,26 @@ def download_archive(
     """
     from tqdm.auto import tqdm
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+        with atomic_path(dest) as tmp, tmp.open("wb") as out, urllib.request.urlopen(url, timeout=60) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(
-                total=total, unit="B", unit_scale=True, desc=f"downloading {dest.name}", disable=not progress
-            ) as bar:
+            desc = f"downloading {dest.name}"
+            with tqdm(total=total, unit="B", unit_scale=True, desc=desc, disable=None if progress else True) as bar:
                 while chunk := response.read(1 << 20):
                     out.write(chunk)
                     digest.update(chunk)
                     bar.update(len(chunk))
-        if digest.hexdigest() != sha256:
-            raise DataError(
-                f"downloaded {url} but its sha256 is {digest.hexdigest()}, expected {sha256}; "
-                "the download is corrupt or the file changed upstream (nothing was kept)"
-            )
-        os.replace(tmp, dest)
-    except (urllib.error.URLError, OSError) as exc:
+            if digest.hexdigest() != sha256:
+                # Raising inside atomic_path deletes the temporary file: a bad download is never kept.
+                raise DataError(
+                    f"downloaded {url} but its sha256 is {digest.hexdigest()}, expected {sha256}; "
+                    "the download is corrupt or the file changed upstream (nothing was kept)"
+                )
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         raise DataError(
             f"could not download {url} ({exc}); pass --data PATH or set IMDB_DATA to a local copy"
         ) from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return dest
 
 
@@ -218,8 +212,13 @@ def read_reviews(source: Path, *, progress: bool = True) -> pa.Table:
 def _iter_reviews(source: Path, *, progress: bool) -> Iterator[tuple[str, str, int, int, str]]:
     from tqdm.auto import tqdm
 
+    if source.is_file():
+        with source.open("rb") as fh:
+            if fh.read(2) != b"\x1f\x8b":
+                raise DataError(f"{source} is not a gzip archive; expected {ARCHIVE_NAME} or an aclImdb/ folder")
     total = sum(EXPECTED_COUNTS.values())
-    with tqdm(total=total, unit=" reviews", desc=f"parsing {source.name}", disable=not progress) as bar:
+    # disable=None hides the bar when stderr is not a terminal (CI logs, pipes); progress=False always hides it.
+    with tqdm(total=total, unit=" reviews", desc=f"parsing {source.name}", disable=None if progress else True) as bar:
         if source.is_dir():
             root = _dataset_root(source)
             for split, folder in EXPECTED_COUNTS:
@@ -228,13 +227,17 @@ def _iter_reviews(source: Path, *, progress: bool) -> Iterator[tuple[str, str, i
                     continue
                 for path in sub.glob("*.txt"):
                     match = _REVIEW_PATH.search(f"aclImdb/{split}/{folder}/{path.name}")
-                    if match:
-                        yield split, folder, int(match[3]), int(match[4]), path.read_text(encoding="utf-8")
-                        bar.update()
+                    if match is None:
+                        continue
+                    try:
+                        # Bytes, not read_text(): universal newlines would turn "\r\n" into "\n" and the
+                        # folder would then disagree with the archive it was extracted from.
+                        text = path.read_bytes().decode("utf-8")
+                    except (OSError, UnicodeDecodeError) as exc:
+                        raise DataError(f"{path} is damaged or unreadable ({exc})") from None
+                    yield split, folder, int(match[3]), int(match[4]), text
+                    bar.update()
             return
-        with source.open("rb") as fh:
-            if fh.read(2) != b"\x1f\x8b":
-                raise DataError(f"{source} is not a gzip archive; expected {ARCHIVE_NAME} or an aclImdb/ folder")
         try:
             # Stream mode ("r|gz") reads the archive once, front to back, without an index in memory.
             with tarfile.open(source, mode="r|gz") as archive:
@@ -275,6 +278,11 @@ def _check_counts(source: Path, counts: Counter[tuple[str, str]]) -> None:
         raise DataError(f"{source} is not a complete copy of the dataset: " + "; ".join(problems))
 
 
+def cache_file(source_fingerprint: str, *, cache: str | Path | None = None) -> Path:
+    """The Parquet cache of the source with this fingerprint (parser format version included)."""
+    return cache_dir(cache) / f"reviews-v{_CACHE_FORMAT}-{source_fingerprint[:20]}.parquet"
+
+
 def prepare(
     data: str | Path | None = None, *, cache: str | Path | None = None, download: bool = True, progress: bool = True
 ) -> tuple[Path, str, Path]:
@@ -285,7 +293,7 @@ def prepare(
     """
     source = locate(data, cache=cache, download=download)
     fp = fingerprint(source)
-    parquet = cache_dir(cache) / f"reviews-v{_CACHE_FORMAT}-{fp[:20]}.parquet"
+    parquet = cache_file(fp, cache=cache)
     if not parquet.is_file():
         table = read_reviews(source, progress=progress)
         parquet.parent.mkdir(parents=True, exist_ok=True)
@@ -342,6 +350,12 @@ def split_validation(train: pd.DataFrame, split: SplitConfig) -> tuple[pd.DataFr
     """Carve a stratified, seeded validation set from ``train``; returns ``(train, validation)``."""
     if split.validation_fraction == 0:
         return train, train.iloc[:0]
+    n_val = round(len(train) * split.validation_fraction)
+    if n_val < 2 or len(train) - n_val < 2:
+        raise ConfigError(
+            f"validation_fraction={split.validation_fraction} of {len(train):,} training reviews leaves "
+            f"{n_val} for validation and {len(train) - n_val} for training; each needs at least 2 (one per class)"
+        )
     fit, val = train_test_split(
         train, test_size=split.validation_fraction, stratify=train["label"], random_state=split.seed
     )

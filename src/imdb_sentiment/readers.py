@@ -53,14 +53,22 @@ def _parse(source: str | Path | io.StringIO, fmt: str, name: str) -> pd.DataFram
         if fmt == "csv":
             return pd.read_csv(source, dtype=str, keep_default_na=False)
         if fmt == "jsonl":
+            if isinstance(source, Path) and source.suffix.lower() == ".json" and _starts_with_array(source):
+                return pd.read_json(source, dtype=False)  # a .json file holding one array of objects
             return pd.read_json(source, lines=True, dtype=False)
         if fmt == "parquet":
             return pd.read_parquet(source)
-        text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) else source.getvalue()
+        text = source.getvalue() if isinstance(source, io.StringIO) else Path(source).read_text(encoding="utf-8")
         return pd.DataFrame({"text": [line for line in text.splitlines() if line.strip()]})
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"cannot parse {name} as {fmt}: {first_line}") from None
+
+
+def _starts_with_array(path: Path) -> bool:
+    with path.open("rb") as fh:
+        head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"[")
 
 
 def text_column(frame: pd.DataFrame, column: str, *, source: str = "input") -> list[str]:
@@ -73,7 +81,8 @@ def text_column(frame: pd.DataFrame, column: str, *, source: str = "input") -> l
     texts = frame[column].tolist()
     for i, value in enumerate(texts):
         if not isinstance(value, str) or not value.strip():
-            what = "empty" if isinstance(value, str) or value is None else f"not text ({type(value).__name__})"
+            missing = isinstance(value, str) or value is None or (isinstance(value, float) and pd.isna(value))
+            what = "empty" if missing else f"not text ({type(value).__name__})"
             raise InputError(f"{source}: row {i + 1} of column {column!r} is {what}")
     return texts
 
@@ -102,7 +111,12 @@ def _label_key(value: object) -> str:
         return str(int(value))
     if isinstance(value, bool):
         return repr(value)
-    return str(value).strip().lower()
+    key = str(value).strip().lower()
+    try:
+        number = float(key)  # CSV is read as text, so "1.0" arrives as a string
+    except ValueError:
+        return key
+    return str(int(number)) if number.is_integer() else key
 
 
 def _require_column(frame: pd.DataFrame, column: str, source: str) -> None:

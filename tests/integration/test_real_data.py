@@ -36,8 +36,11 @@ def test_real_archive_has_the_published_layout(real):
     assert EXPECTED_COUNTS[("train", "pos")] == 12_500  # the real counts, not a test's fake ones
     assert (len(real.train), len(real.validation), len(real.test), len(real.unsup)) == (22_500, 2_500, 25_000, 50_000)
     for frame in (real.train, real.validation, real.test):
-        assert frame["label"].value_counts().to_dict() in ({0: 11_250, 1: 11_250}, {0: 1_250, 1: 1_250},
-                                                           {0: 12_500, 1: 12_500})
+        assert frame["label"].value_counts().to_dict() in (
+            {0: 11_250, 1: 11_250},
+            {0: 1_250, 1: 1_250},
+            {0: 12_500, 1: 12_500},
+        )
         assert frame.loc[frame["label"] == 1, "rating"].between(7, 10).all()
         assert frame.loc[frame["label"] == 0, "rating"].between(1, 4).all()
     assert real.unsup["label"].isna().all() and (real.unsup["rating"] == 0).all()
@@ -57,8 +60,23 @@ def test_validation_split_is_reproducible(real):
 def test_train_and_evaluate_bow_mlp_on_a_subset(real, tmp_path):
     runner = CliRunner()
     out = tmp_path / "bow-mlp"
-    result = runner.invoke(app, ["train", "--model", "bow-mlp", "--limit", "4000", "--out", str(out),
-                                 "--set", "max_features=20000", "--epochs", "10", "--quiet"])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--model",
+            "bow-mlp",
+            "--limit",
+            "4000",
+            "--out",
+            str(out),
+            "--set",
+            "max_features=20000",
+            "--epochs",
+            "10",
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["evaluate", str(out), "--split", "test", "--limit", "2000", "--json"])
     assert result.exit_code == 0, result.output

@@ -1,0 +1,152 @@
+"""Shared fixtures: a tiny, generated stand-in for the Large Movie Review Dataset, and toy reviews.
+
+Nothing here is a real IMDb review. The reviews are generated from small word lists so that the two
+classes are trivially learnable (positive reviews use only positive sentiment words, negative ones only
+negative words), and they carry IMDb's quirks (``<br />`` tags, HTML entities, non-ASCII text) so the
+parsing and normalisation code sees what it sees on the real data.
+
+Every test except those marked ``integration`` runs with :data:`imdb_sentiment.data.EXPECTED_COUNTS`
+set to :data:`SMALL_COUNTS`, a private dataset cache and no ``IMDB_DATA``, so no test can read or write
+the user's cache or the real dataset by accident.
+"""
+
+from __future__ import annotations
+
+import random
+import tarfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from imdb_sentiment import data as data_module
+
+POSITIVE_WORDS = ("wonderful", "superb", "brilliant", "loved", "masterpiece")
+NEGATIVE_WORDS = ("awful", "boring", "terrible", "waste", "dreadful")
+NEUTRAL_WORDS = (
+    "the", "film", "movie", "plot", "actor", "actress", "scene", "story", "director", "camera", "it", "was",
+    "and", "a", "this", "ending", "music", "characters", "script", "cast", "of", "in", "with", "sequel",
+)  # fmt: skip
+#: Fragments that make the generated text look like IMDb's: paragraph tags, an entity, non-ASCII.
+QUIRKS = ("<br /><br />", "&amp;", "café", "naïve")
+
+#: Reviews per (split, folder) of the fake dataset; 20 + 20 test reviews, 80 labelled training reviews.
+SMALL_COUNTS: dict[tuple[str, str], int] = {
+    ("train", "pos"): 40,
+    ("train", "neg"): 40,
+    ("train", "unsup"): 10,
+    ("test", "pos"): 20,
+    ("test", "neg"): 20,
+}
+_LABEL_OF_FOLDER = {"pos": 1, "neg": 0, "unsup": None}
+
+
+def make_review(rng: random.Random, label: int | None) -> str:
+    """Generate one review: positive (1), negative (0) or mixed (None), with IMDb-style markup."""
+    if label is None:
+        sentiment: tuple[str, ...] = POSITIVE_WORDS + NEGATIVE_WORDS
+    else:
+        sentiment = POSITIVE_WORDS if label == 1 else NEGATIVE_WORDS
+    sentences = []
+    for _ in range(rng.randint(2, 4)):
+        words = [rng.choice(NEUTRAL_WORDS) for _ in range(rng.randint(4, 8))]
+        for _ in range(rng.randint(1, 3)):
+            words.insert(rng.randrange(len(words) + 1), rng.choice(sentiment))
+        if rng.random() < 0.3:
+            words.insert(rng.randrange(len(words) + 1), rng.choice(QUIRKS[1:]))
+        sentence = " ".join(words)
+        sentences.append(sentence[0].upper() + sentence[1:] + rng.choice((".", ".", "!", "?")))
+    separators = [rng.choice((" ", " ", "<br /><br />")) for _ in sentences[1:]]
+    text = sentences[0]
+    for separator, sentence in zip(separators, sentences[1:], strict=True):
+        text += separator + sentence
+    return text
+
+
+def make_toy_reviews(n: int, *, seed: int = 0) -> tuple[list[str], list[int]]:
+    """Return ``n`` generated reviews and their labels (as balanced as ``n`` allows, shuffled)."""
+    rng = random.Random(seed)
+    labels = [i % 2 for i in range(n)]
+    rng.shuffle(labels)
+    return [make_review(rng, label) for label in labels], labels
+
+
+def write_fake_imdb(root: Path, counts: Mapping[tuple[str, str], int], *, seed: int = 0) -> Path:
+    """Write a fake ``aclImdb/`` folder under ``root`` with ``counts`` reviews per (split, folder).
+
+    Files are named ``{id}_{rating}.txt`` like the real ones (ratings 7-10 for pos, 1-4 for neg, 0 for
+    unsup), beside ``README``, ``imdb.vocab`` and a ``urls_*.txt`` file that is not a review.
+    Deterministic for a given ``seed``.
+
+    Returns:
+        The ``aclImdb`` folder.
+    """
+    rng = random.Random(seed)
+    top = Path(root) / "aclImdb"
+    top.mkdir(parents=True, exist_ok=True)
+    (top / "README").write_text("A generated stand-in for the Large Movie Review Dataset, for tests.\n")
+    vocab = sorted({*POSITIVE_WORDS, *NEGATIVE_WORDS, *NEUTRAL_WORDS})
+    (top / "imdb.vocab").write_text("\n".join(vocab) + "\n")
+    for (split, folder), n in sorted(counts.items()):
+        sub = top / split / folder
+        sub.mkdir(parents=True, exist_ok=True)
+        label = _LABEL_OF_FOLDER[folder]
+        for number in range(n):
+            rating = 0 if label is None else rng.randint(7, 10) if label == 1 else rng.randint(1, 4)
+            (sub / f"{number}_{rating}.txt").write_text(make_review(rng, label), encoding="utf-8")
+        # The real dataset has these beside the review folders; they are not reviews.
+        (top / split / f"urls_{folder}.txt").write_text("".join(f"http://example.invalid/{i}\n" for i in range(n)))
+    return top
+
+
+def tar_fake_imdb(folder: Path, dest: Path) -> Path:
+    """Pack an ``aclImdb/`` folder into a ``.tar.gz`` at ``dest`` (members named ``aclImdb/...``)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(dest, "w:gz") as archive:
+        archive.add(folder, arcname="aclImdb")
+    return dest
+
+
+@pytest.fixture
+def small_counts() -> dict[tuple[str, str], int]:
+    """The fake dataset's reviews per (split, folder); also what ``EXPECTED_COUNTS`` is patched to."""
+    return dict(SMALL_COUNTS)
+
+
+@pytest.fixture
+def fake_imdb_dir(tmp_path: Path, small_counts: dict[tuple[str, str], int]) -> Path:
+    """An extracted fake dataset: the path of its ``aclImdb/`` folder."""
+    return write_fake_imdb(tmp_path / "extracted", small_counts)
+
+
+@pytest.fixture
+def fake_imdb_archive(tmp_path: Path, fake_imdb_dir: Path) -> Path:
+    """The fake dataset as ``aclImdb_v1.tar.gz`` (same reviews as ``fake_imdb_dir``)."""
+    return tar_fake_imdb(fake_imdb_dir, tmp_path / "archive" / "aclImdb_v1.tar.gz")
+
+
+@pytest.fixture(scope="session")
+def toy_reviews_factory() -> Callable[..., tuple[list[str], list[int]]]:
+    """``factory(n, seed=0) -> (texts, labels)``: generated, learnable reviews for model tests."""
+    return make_toy_reviews
+
+
+@pytest.fixture
+def toy_reviews() -> tuple[list[str], list[int]]:
+    """60 generated reviews and their 0/1 labels (30 of each)."""
+    return make_toy_reviews(60, seed=0)
+
+
+@pytest.fixture(autouse=True)
+def _fake_dataset_environment(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Expect the fake dataset's counts, use a private cache and ignore ``IMDB_DATA``.
+
+    Not applied to tests marked ``integration``: they read the real archive with the real counts.
+    """
+    if request.node.get_closest_marker("integration") is not None:
+        return
+    monkeypatch.setattr(data_module, "EXPECTED_COUNTS", dict(SMALL_COUNTS))
+    monkeypatch.setenv("IMDB_SENTIMENT_CACHE", str(tmp_path_factory.mktemp("imdb-cache")))
+    monkeypatch.delenv("IMDB_DATA", raising=False)

@@ -1,0 +1,200 @@
+"""Reading reviews and labels from files and standard input, and writing JSON Lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imdb_sentiment.errors import InputError
+from imdb_sentiment.readers import label_column, read_table, text_column, write_jsonl
+
+TEXTS = ["A superb film.", "Awful, boring & long<br />really", 'Café naïve, "quoted", commas']
+LABELS = [1, 0, 1]
+
+
+def _write(path, fmt: str) -> None:
+    frame = pd.DataFrame({"review": TEXTS, "sentiment": LABELS})
+    if fmt == "csv":
+        frame.to_csv(path, index=False)
+    elif fmt == "jsonl":
+        frame.to_json(path, orient="records", lines=True, force_ascii=False)
+    elif fmt == "parquet":
+        frame.to_parquet(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".ndjson", ".parquet", ".PQ", ".CSV"])
+def test_read_table_formats(tmp_path, suffix):
+    fmt = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+    path = tmp_path / f"reviews{suffix}"
+    _write(path, fmt[suffix.lower()])
+    frame = read_table(path)
+    assert list(frame.columns) == ["review", "sentiment"]
+    assert text_column(frame, "review") == TEXTS
+    assert label_column(frame, "sentiment") == LABELS
+
+
+def test_read_table_txt_is_one_review_per_line(tmp_path):
+    path = tmp_path / "reviews.txt"
+    path.write_text("first review\n\n  \nsecond, with a comma\n{not json}\n", encoding="utf-8")
+    frame = read_table(str(path))
+    assert list(frame.columns) == ["text"]
+    assert frame["text"].tolist() == ["first review", "second, with a comma", "{not json}"]
+
+
+def test_csv_keeps_text_as_strings(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("text,label\n123,1\nNA,0\nnull,1\n")
+    frame = read_table(path)
+    assert text_column(frame, "text") == ["123", "NA", "null"]
+    assert label_column(frame, "label") == [1, 0, 1]
+
+
+def test_stdin_jsonl(monkeypatch):
+    lines = "\n" + "\n".join(json.dumps({"id": i, "text": t}) for i, t in enumerate(TEXTS)) + "\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(lines))
+    frame = read_table("-")
+    assert frame["id"].tolist() == [0, 1, 2]
+    assert text_column(frame, "text", source="standard input") == TEXTS
+
+
+def test_stdin_plain_lines(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("brilliant\n\n   \nboring, dull\n"))
+    frame = read_table("-")
+    assert list(frame.columns) == ["text"]
+    assert frame["text"].tolist() == ["brilliant", "boring, dull"]
+
+
+def test_stdin_malformed_jsonl(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"text": "fine"}\n{"text": \n'))
+    with pytest.raises(InputError, match="cannot parse standard input as jsonl"):
+        read_table("-")
+
+
+def test_unknown_suffix(tmp_path):
+    path = tmp_path / "reviews.xlsx"
+    path.write_text("x")
+    with pytest.raises(InputError, match=r"unknown format '\.xlsx'") as info:
+        read_table(path)
+    assert str(path) in str(info.value) and ".csv" in str(info.value) and ".jsonl" in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="input file not found") as info:
+        read_table(tmp_path / "missing.csv")
+    assert str(tmp_path / "missing.csv") in str(info.value)
+    with pytest.raises(InputError, match="input file not found"):
+        read_table(tmp_path)  # a folder is not a file
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("bad.jsonl", '{"text": "fine"}\n{"text": "unterminated\n'),
+        ("bad.jsonl", "just words, not json\n"),
+        ("bad.parquet", "not parquet at all"),
+    ],
+)
+def test_malformed_files(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(InputError, match=f"cannot parse {path}"):
+        read_table(path)
+
+
+def test_text_column_missing_column_lists_columns():
+    frame = pd.DataFrame({"review": ["a"], "stars": [5]})
+    with pytest.raises(InputError) as info:
+        text_column(frame, "text", source="reviews.csv")
+    assert str(info.value) == "reviews.csv has no column 'text'; its columns are: review, stars"
+
+
+@pytest.mark.parametrize(
+    ("values", "row", "what"),
+    [
+        (["fine", ""], 2, "is empty"),
+        (["fine", "ok", "   \n"], 3, "is empty"),
+        ([None, "fine"], 1, ""),
+        (["fine", np.nan], 2, ""),
+        (["fine", 42], 2, "is not text (int)"),
+        ([3.5, "fine"], 1, "is not text (float)"),
+    ],
+)
+def test_text_column_bad_rows(values, row, what):
+    frame = pd.DataFrame({"text": pd.Series(values, dtype=object)})
+    with pytest.raises(InputError, match=rf"^in\.csv: row {row} of column 'text' {re.escape(what)}"):
+        text_column(frame, "text", source="in.csv")
+
+
+def test_text_column_null_in_jsonl(tmp_path):
+    path = tmp_path / "reviews.jsonl"
+    path.write_text('{"text": "fine"}\n{"text": null}\n')
+    with pytest.raises(InputError, match=r"row 2 of column 'text'"):
+        text_column(read_table(path), "text")
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([0, 1], [0, 1]),
+        (["0", "1"], [0, 1]),
+        ([1.0, 0.0], [1, 0]),
+        (["Positive", "NEGATIVE"], [1, 0]),
+        (["pos", "neg", " Pos "], [1, 0, 1]),
+        ([np.int64(1), np.int64(0)], [1, 0]),
+    ],
+)
+def test_label_column_accepts(values, expected):
+    assert label_column(pd.DataFrame({"y": pd.Series(values, dtype=object)}), "y") == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "row", "shown"),
+    [
+        ([1, "maybe"], 2, "'maybe'"),
+        ([np.nan, 1], 1, "nan"),
+        ([0, 1, True], 3, "True"),
+        ([2], 1, "2"),
+        ([0.5], 1, "0.5"),
+    ],
+)
+def test_label_column_rejects(values, row, shown):
+    frame = pd.DataFrame({"y": pd.Series(values, dtype=object)})
+    with pytest.raises(InputError, match=rf"^labels\.csv: row {row} of column 'y' is {shown}; labels must be 0/1"):
+        label_column(frame, "y", source="labels.csv")
+
+
+def test_label_column_missing_column():
+    with pytest.raises(InputError, match="has no column 'label'; its columns are: text"):
+        label_column(pd.DataFrame({"text": ["a"]}), "label")
+
+
+RECORDS = [{"id": 1, "label": "positive", "p_positive": 0.9}, {"id": "b", "text": "café ✓"}]
+
+
+def test_write_jsonl_to_file(tmp_path):
+    path = tmp_path / "out" / "predictions.jsonl"
+    path.parent.mkdir()
+    path.write_text("old contents\n")
+    write_jsonl(RECORDS, path)
+    content = path.read_text(encoding="utf-8")
+    assert [json.loads(line) for line in content.splitlines()] == RECORDS
+    assert "café ✓" in content  # not \u-escaped
+    assert content.endswith("\n")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["predictions.jsonl"]  # no temporary left
+    assert os.stat(path).st_mode & 0o077 != 0  # normal permissions, not the temp file's 0600
+
+
+def test_write_jsonl_to_stdout(capsys, tmp_path):
+    write_jsonl(RECORDS, None)
+    out = capsys.readouterr().out
+    assert [json.loads(line) for line in out.splitlines()] == RECORDS
+    write_jsonl([], None)
+    assert capsys.readouterr().out == ""
+    assert not list(tmp_path.iterdir())
