@@ -6,6 +6,7 @@ import json
 import os
 import stat
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -65,6 +66,41 @@ def test_atomic_dir_keeps_the_old_folder_when_the_block_fails(tmp_path):
     assert (dest / "old.txt").read_text() == "old" and (dest / "sub" / "deep.txt").read_text() == "deep"
     assert sorted(p.name for p in dest.rglob("*")) == ["deep.txt", "old.txt", "sub"]
     assert os.listdir(tmp_path) == ["model"]
+
+
+def test_atomic_dir_replaces_an_old_file_and_leaves_nothing_beside_it(tmp_path):
+    dest = tmp_path / "model"
+    dest.write_text("an old file where the folder goes")
+    with atomic_dir(dest) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert dest.is_dir() and (dest / "new.txt").read_text() == "new"
+    assert os.listdir(tmp_path) == ["model"]  # no .model.old-* file left behind
+
+
+@pytest.mark.parametrize("old_is_file", [False, True], ids=["old-folder", "old-file"])
+def test_atomic_dir_puts_the_old_version_back_when_the_final_rename_fails(tmp_path, monkeypatch, old_is_file):
+    dest = tmp_path / "model"
+    if old_is_file:
+        dest.write_text("old file")
+    else:
+        make_old_folder(dest)
+    real_replace = os.replace
+
+    def replace_failing_onto_dest(src, dst):
+        # Fail only the final step, the new temporary folder (named .model.*.tmp) onto dest.
+        if Path(dst) == dest and Path(src).name.endswith(".tmp"):
+            raise OSError("simulated rename failure")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace_failing_onto_dest)
+    with pytest.raises(OSError, match="simulated rename failure"), atomic_dir(dest) as tmp:
+        (tmp / "new.txt").write_text("new")
+    if old_is_file:
+        assert dest.read_text() == "old file"
+    else:
+        assert sorted(p.name for p in dest.rglob("*")) == ["deep.txt", "old.txt", "sub"]
+        assert (dest / "old.txt").read_text() == "old"
+    assert os.listdir(tmp_path) == ["model"]  # neither the temporary nor the renamed-aside version remains
 
 
 def test_atomic_dir_failure_without_old_folder_leaves_nothing(tmp_path):

@@ -155,6 +155,29 @@ def test_bad_input_gives_one_clear_line(args, fragments, model_dir, tmp_path):
     assert_one_line_error(run(*args), *fragments)
 
 
+def test_data_on_a_non_gzip_file_prints_one_error_line_and_no_progress_bar(fake_imdb_archive, tmp_path, monkeypatch):
+    import tqdm.auto
+
+    class ShownBar(tqdm.auto.tqdm):
+        """A progress bar that shows even though CliRunner's stderr is not a terminal."""
+
+        def __init__(self, *args, **kwargs):
+            if kwargs.get("disable") is None:
+                kwargs["disable"] = False
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", ShownBar)
+    shown = run("data", "--data", str(fake_imdb_archive))
+    assert shown.exit_code == 0, shown.output
+    assert "parsing aclImdb_v1.tar.gz" in shown.stderr  # the bar does show on a real archive
+
+    not_gzip = tmp_path / "reviews.csv"
+    not_gzip.write_text("text\nfine film\n")
+    result = run("data", "--data", str(not_gzip))
+    assert_one_line_error(result, "not a gzip archive", str(not_gzip))
+    assert "parsing" not in result.stderr
+
+
 def test_unknown_format_version_is_one_line(model_dir, tmp_path):
     import shutil
 

@@ -41,6 +41,7 @@ def test_defaults_are_valid():
         (BowMlpConfig, "patience", -1),
         (SplitConfig, "validation_fraction", 1.0),
         (SplitConfig, "validation_fraction", -0.5),
+        (SplitConfig, "seed", -1),
     ],
 )
 def test_invalid_values_name_the_field(cls, field, value):
@@ -53,6 +54,14 @@ def test_invalid_values_name_the_field(cls, field, value):
 def test_edge_values_are_accepted():
     assert BowMlpConfig(ngram_max=1, min_df=1, dropout=0.0, patience=0, epochs=1).patience == 0
     assert SplitConfig(validation_fraction=0.0).validation_fraction == 0.0
+
+
+def test_hidden_units_given_as_a_list_is_stored_as_a_tuple():
+    config = BowMlpConfig(hidden_units=[1, 2])
+    assert type(config.hidden_units) is tuple and config.hidden_units == (1, 2)
+    assert config == BowMlpConfig(hidden_units=(1, 2))
+    assert hash(config) == hash(BowMlpConfig(hidden_units=(1, 2)))
+    assert len({config, BowMlpConfig(hidden_units=(1, 2))}) == 1
 
 
 def test_config_error_is_a_value_error():

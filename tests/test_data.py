@@ -10,6 +10,7 @@ import http.server
 import os
 import random
 import shutil
+import stat
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -21,8 +22,16 @@ import pytest
 from conftest import SMALL_COUNTS, tar_fake_imdb, write_fake_imdb
 from imdb_sentiment import data
 from imdb_sentiment.config import SplitConfig
-from imdb_sentiment.data import ARCHIVE_NAME, cache_dir, load_imdb, locate, read_reviews, stratified_sample
-from imdb_sentiment.errors import DataError
+from imdb_sentiment.data import (
+    ARCHIVE_NAME,
+    cache_dir,
+    load_imdb,
+    locate,
+    read_reviews,
+    split_validation,
+    stratified_sample,
+)
+from imdb_sentiment.errors import ConfigError, DataError
 
 COLUMNS = ["id", "split", "label", "rating", "text"]
 
@@ -211,6 +220,17 @@ def test_reviews_are_sorted_whatever_the_member_order(fake_imdb_dir, tmp_path):
     assert ids[-1] == "train/unsup/9"
 
 
+def test_folder_keeps_crlf_like_the_archive_made_from_it(fake_imdb_dir, tmp_path):
+    review = next((fake_imdb_dir / "train" / "pos").glob("3_*.txt"))
+    review.write_bytes(b"First line.\r\nSecond line, superb.\r\n")
+    archive = tar_fake_imdb(fake_imdb_dir, tmp_path / "crlf.tar.gz")
+    from_folder = read_reviews(fake_imdb_dir, progress=False)
+    from_archive = read_reviews(archive, progress=False)
+    texts = dict(zip(from_folder.column("id").to_pylist(), from_folder.column("text").to_pylist(), strict=True))
+    assert texts["train/pos/3"] == "First line.\r\nSecond line, superb.\r\n"
+    assert from_folder.equals(from_archive)
+
+
 # --- validation split -------------------------------------------------------------------------------------------
 
 
@@ -242,6 +262,15 @@ def test_default_split_is_ten_percent_seed_zero(fake_imdb_archive):
     dataset = load(fake_imdb_archive)
     assert dataset.split == SplitConfig(validation_fraction=0.1, seed=0)
     assert dataset.validation["label"].value_counts().to_dict() == {0: 4, 1: 4}
+
+
+def test_validation_fraction_leaving_fewer_than_two_rows_is_a_config_error(fake_imdb_archive):
+    tiny = SplitConfig(validation_fraction=0.01)  # 1% of 80 training reviews is less than one per class
+    with pytest.raises(ConfigError, match=r"validation_fraction=0\.01 of 80 training reviews leaves 1 for validation"):
+        load(fake_imdb_archive, split=tiny)
+    train = pd.DataFrame({"id": [f"r{i}" for i in range(20)], "label": [0, 1] * 10})
+    with pytest.raises(ConfigError, match=r"validation_fraction=0\.05 of 20 training reviews leaves 1 for validation"):
+        split_validation(train, SplitConfig(validation_fraction=0.05))
 
 
 # --- bad sources ------------------------------------------------------------------------------------------------
@@ -303,6 +332,15 @@ def test_tar_without_the_dataset(tmp_path):
         load(archive)
     with pytest.raises(DataError, match="not the Large Movie Review Dataset"):
         load(folder)
+    assert_no_parquet()
+
+
+def test_folder_review_with_invalid_utf8_names_the_file(fake_imdb_dir):
+    review = next((fake_imdb_dir / "test" / "neg").glob("7_*.txt"))
+    review.write_bytes(b"Awful film \xff\xfe boring.")
+    with pytest.raises(DataError, match="is damaged or unreadable") as info:
+        load(fake_imdb_dir)
+    assert str(review) in str(info.value)
     assert_no_parquet()
 
 
@@ -476,6 +514,25 @@ def test_download_failure(http_archive, tmp_path, url):
     assert url in str(info.value) and "IMDB_DATA" in str(info.value)
     assert not dest.exists()
     assert not list(dest.parent.glob("*.part"))
+
+
+def test_download_with_malformed_url_is_a_data_error(tmp_path):
+    dest = tmp_path / "downloads" / ARCHIVE_NAME
+    with pytest.raises(DataError, match="could not download notaurl") as info:
+        data.download_archive(dest, url="notaurl", sha256="0" * 64, progress=False)
+    assert "IMDB_DATA" in str(info.value)
+    assert list(dest.parent.iterdir()) == []  # no temporary file left behind
+
+
+def test_downloaded_file_has_normal_permissions(http_archive, tmp_path):
+    url, sha = http_archive
+    dest = tmp_path / ARCHIVE_NAME
+    old = os.umask(0o022)
+    try:
+        data.download_archive(dest, url=url, sha256=sha, progress=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o644  # not the temporary file's 0600
 
 
 def test_load_imdb_downloads_into_the_cache(http_archive, monkeypatch, small_counts):

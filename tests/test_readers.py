@@ -40,6 +40,16 @@ def test_read_table_formats(tmp_path, suffix):
     assert label_column(frame, "sentiment") == LABELS
 
 
+def test_read_table_json_array_of_objects(tmp_path):
+    path = tmp_path / "reviews.json"
+    records = [{"review": t, "sentiment": y} for t, y in zip(TEXTS, LABELS, strict=True)]
+    path.write_text("\n  " + json.dumps(records, ensure_ascii=False, indent=2), encoding="utf-8")
+    frame = read_table(path)
+    assert list(frame.columns) == ["review", "sentiment"]
+    assert text_column(frame, "review") == TEXTS
+    assert label_column(frame, "sentiment") == LABELS
+
+
 def test_read_table_txt_is_one_review_per_line(tmp_path):
     path = tmp_path / "reviews.txt"
     path.write_text("first review\n\n  \nsecond, with a comma\n{not json}\n", encoding="utf-8")
@@ -139,6 +149,16 @@ def test_text_column_null_in_jsonl(tmp_path):
         text_column(read_table(path), "text")
 
 
+def test_text_column_reports_json_null_and_nan_as_empty(tmp_path):
+    path = tmp_path / "reviews.jsonl"
+    path.write_text('{"text": "fine"}\n{"text": null}\n')
+    with pytest.raises(InputError, match=r"^in\.jsonl: row 2 of column 'text' is empty$"):
+        text_column(read_table(path), "text", source="in.jsonl")
+    frame = pd.DataFrame({"text": pd.Series(["fine", "ok", np.nan], dtype=object)})
+    with pytest.raises(InputError, match=r"^in\.csv: row 3 of column 'text' is empty$"):
+        text_column(frame, "text", source="in.csv")
+
+
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
@@ -152,6 +172,14 @@ def test_text_column_null_in_jsonl(tmp_path):
 )
 def test_label_column_accepts(values, expected):
     assert label_column(pd.DataFrame({"y": pd.Series(values, dtype=object)}), "y") == expected
+
+
+def test_label_column_accepts_float_strings_from_csv(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("text,label\nsuperb,1.0\nawful,0.0\nloved, 1.0 \n")
+    frame = read_table(path)
+    assert frame["label"].tolist() == ["1.0", "0.0", " 1.0 "]  # CSV is read as text
+    assert label_column(frame, "label", source=str(path)) == [1, 0, 1]
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,8 @@ def data(
     ] = None,
 ) -> None:
     """Find, verify and cache the dataset, then print the split counts."""
+    import pandas as pd
+
     from imdb_sentiment.data import cache_file, load_imdb
 
     start = time.perf_counter()
@@ -88,8 +90,14 @@ def data(
     table = Table(title="Large Movie Review Dataset")
     for column in ("split", "reviews", "positive", "negative"):
         table.add_column(column, justify="left" if column == "split" else "right")
-    for name in ("train", "validation", "test", "unsup"):
-        frame = getattr(dataset, name)
+    rows = {
+        "train": pd.concat([dataset.train, dataset.validation]),
+        "├ fit": dataset.train,
+        "└ validation": dataset.validation,
+        "test": dataset.test,
+        "unsup": dataset.unsup,
+    }
+    for name, frame in rows.items():
         pos = int((frame["label"] == 1).sum())
         neg = int((frame["label"] == 0).sum())
         table.add_row(name, f"{len(frame):,}", f"{pos:,}", f"{neg:,}")
@@ -97,7 +105,12 @@ def data(
     _out.print(f"source:      {dataset.source}", highlight=False, soft_wrap=True)
     _out.print(f"fingerprint: {dataset.fingerprint}", highlight=False)
     _out.print(f"cache:       {cache_file(dataset.fingerprint, cache=cache_dir)}", highlight=False, soft_wrap=True)
-    _out.print(f"ready in {time.perf_counter() - start:.1f} s (validation is 10% of train, seed 0)", highlight=False)
+    split = dataset.split
+    _out.print(
+        f"ready in {time.perf_counter() - start:.1f} s; validation = {split.validation_fraction:.0%} of train, "
+        f"stratified, seed {split.seed}",
+        highlight=False,
+    )
 
 
 @app.command()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import http.client
 import os
 import re
@@ -350,7 +351,7 @@ def split_validation(train: pd.DataFrame, split: SplitConfig) -> tuple[pd.DataFr
     """Carve a stratified, seeded validation set from ``train``; returns ``(train, validation)``."""
     if split.validation_fraction == 0:
         return train, train.iloc[:0]
-    n_val = round(len(train) * split.validation_fraction)
+    n_val = math.ceil(len(train) * split.validation_fraction)  # how train_test_split sizes a float test_size
     if n_val < 2 or len(train) - n_val < 2:
         raise ConfigError(
             f"validation_fraction={split.validation_fraction} of {len(train):,} training reviews leaves "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -72,8 +73,10 @@ class BowMlpClassifier(SentimentModel):
             )
             validation = (val_texts, val_labels)
         self.vectorizer_ = _make_vectorizer(cfg)
+        self._say(f"building the TF-IDF vocabulary from {len(texts):,} reviews ...")
         x = self.vectorizer_.fit_transform(texts)
         x_val = self.vectorizer_.transform(validation[0])
+        self._say(f"{x.shape[1]:,} features; training up to {cfg.epochs} epochs (early stopping on validation loss)")
         self.network_ = _build_network(cfg, x.shape[1])
         callbacks = [
             keras.callbacks.EarlyStopping(
@@ -85,9 +88,14 @@ class BowMlpClassifier(SentimentModel):
             validation_data=_Batches(x_val, validation[1], batch_size=_PREDICT_BATCH),
             epochs=cfg.epochs,
             callbacks=callbacks,
-            verbose=2 if self.verbose else 0,
+            # A live progress bar on a terminal; one line per epoch in logs, where a bar would spam.
+            verbose=(1 if sys.stdout.isatty() else 2) if self.verbose else 0,
         )
         return {name: [float(v) for v in values] for name, values in result.history.items()}
+
+    def _say(self, message: str) -> None:
+        if self.verbose:
+            print(message, file=sys.stderr, flush=True)
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         x = self.vectorizer_.transform(texts)
