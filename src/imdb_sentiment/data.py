@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 import http.client
+import math
 import os
 import re
 import tarfile
