@@ -108,6 +108,8 @@ def _save(fig: Any, path: Path) -> Path:
 def plot_history(history: Mapping[str, Sequence[float]], path: Path) -> Path:
     """Plot train vs validation curves for each metric in a Keras-style history."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     names = [k for k in history if not k.startswith("val_")]
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.8), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
@@ -119,6 +121,7 @@ def plot_history(history: Mapping[str, Sequence[float]], path: Path) -> Path:
             best = int(np.argmin(val) if "loss" in name else np.argmax(val))
             ax.axvline(best + 1, color="grey", linestyle=":", label=f"best (epoch {best + 1})")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(name.replace("_", " "))
         ax.legend()
     return _save(fig, path)

@@ -113,7 +113,10 @@ class BowMlpClassifier(SentimentModel):
         return self.vectorizer_.get_feature_names_out()
 
     def _save_weights(self, folder: Path) -> None:
-        self.network_.save(folder / _WEIGHTS)
+        # Save an uncompiled twin: the Adam moments would triple the file and are useless for inference.
+        inference = keras.Model.from_config(self.network_.get_config())
+        inference.set_weights(self.network_.get_weights())
+        inference.save(folder / _WEIGHTS)
         terms = self.vectorizer_.get_feature_names_out().tolist()
         (folder / _VOCABULARY).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
         np.save(folder / _IDF, self.vectorizer_.idf_.astype(np.float64), allow_pickle=False)
