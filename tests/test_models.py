@@ -15,6 +15,7 @@ from imdb_sentiment.models.base import FORMAT_VERSION, MANIFEST
 
 # Small, fast settings per kind. A newly registered kind must add an entry (test_every_kind_has_fast_config).
 FAST_CONFIGS: dict[str, dict] = {
+    "ngram": {"n_bits": 16},
     "bow-mlp": {
         "max_features": 300,
         "min_df": 1,

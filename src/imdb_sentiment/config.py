@@ -174,3 +174,32 @@ class BowMlpConfig(Config):
         _check(self.epochs >= 1, name, "epochs must be >= 1")
         _check(self.patience >= 0, name, "patience must be >= 0")
         _check(0 <= self.seed < 2**32, name, "seed must be in [0, 2**32)")
+
+
+@dataclasses.dataclass(frozen=True)
+class NgramConfig(Config):
+    """The default model: NB-weighted binary hashed n-grams with logistic regression (NBSVM's family).
+
+    The defaults were chosen on the validation split carved from train (never on test); see the README.
+    """
+
+    #: Longest word n-gram (1-3).
+    ngram_max: int = 3
+    #: log2 of the number of hashed feature columns (22 -> 4,194,304 columns, 16 MB of float32 weights).
+    n_bits: int = 22
+    #: Laplace smoothing of the Naive Bayes log-count ratios.
+    alpha: float = 1.0
+    #: Inverse regularisation strength of the logistic regression.
+    C: float = 1.0
+    #: Maximum liblinear iterations.
+    max_iter: int = 1000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        name = "NgramConfig"
+        _check(1 <= self.ngram_max <= 3, name, "ngram_max must be 1, 2 or 3")
+        _check(10 <= self.n_bits <= 26, name, "n_bits must be in [10, 26]")
+        _check(self.alpha > 0, name, "alpha must be > 0")
+        _check(self.C > 0, name, "C must be > 0")
+        _check(self.max_iter >= 1, name, "max_iter must be >= 1")
+        _check(0 <= self.seed < 2**32, name, "seed must be in [0, 2**32)")

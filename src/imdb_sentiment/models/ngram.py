@@ -1,0 +1,133 @@
+"""Kind ``ngram``: the default model. Naive-Bayes-weighted binary n-grams with logistic regression.
+
+The NBSVM family (Wang & Manning 2012, "Baselines and Bigrams"): each review is a binary bag of word
+1-3-grams; every feature is scaled by its Naive Bayes log-count ratio ``r = log(p / q)`` (how much more
+often it occurs in positive than in negative reviews, smoothed), and a linear classifier is trained on the
+scaled features. Because both steps are linear, the trained model collapses into one weight per feature,
+``w * r``, and scoring a review is a sum of weights over the distinct n-grams it contains: inference is
+tokenising plus a sparse dot product, run on vectorised NumPy (:mod:`imdb_sentiment.features`).
+
+N-grams are hashed into ``2**n_bits`` columns instead of kept in a vocabulary: no vocabulary to build,
+store or look up, and the weights file has a fixed size.
+
+Weights: ``weights.npz`` (``feature_weights``, ``nb_ratio``, ``coef``, ``intercept``), plain arrays.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+
+from imdb_sentiment.config import NgramConfig
+from imdb_sentiment.features import binary_features
+from imdb_sentiment.models.base import SentimentModel
+
+_WEIGHTS = "weights.npz"
+# Reviews featurised per task: big enough to amortise NumPy's per-call cost, small enough to stay in cache.
+_CHUNK = 1000
+
+
+class NgramClassifier(SentimentModel):
+    """NB-weighted hashed n-grams + logistic regression.
+
+    Args:
+        config: A :class:`~imdb_sentiment.config.NgramConfig` (defaults if ``None``).
+        n_jobs: Threads for featurising (``None``: all cores). Does not change results.
+        verbose: Print what training is doing.
+
+    Attributes:
+        feature_weights_: ``(2**n_bits,)`` float32, the weight of each hashed n-gram column towards
+            *positive* (``coef_ * nb_ratio_``); a review's logit is ``intercept_`` plus the sum of the
+            weights of the distinct columns it contains.
+        nb_ratio_: ``(2**n_bits,)`` the Naive Bayes log-count ratios.
+        coef_: ``(2**n_bits,)`` the logistic regression's weights on NB-scaled features.
+        intercept_: the logistic regression's intercept.
+    """
+
+    kind: ClassVar[str] = "ngram"
+    config_class: ClassVar[type[NgramConfig]] = NgramConfig
+
+    def __init__(self, *, config: NgramConfig | None = None, n_jobs: int | None = None, verbose: bool = False):
+        super().__init__(config=config)
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    @property
+    def _cfg(self) -> NgramConfig:
+        cfg = self.resolved_config
+        assert isinstance(cfg, NgramConfig)
+        return cfg
+
+    def transform(self, texts: list[str]) -> sp.csr_matrix:
+        """The binary hashed n-gram matrix of ``texts``, shape ``(n, 2**n_bits)``."""
+        cfg = self._cfg
+        chunks = [texts[i : i + _CHUNK] for i in range(0, len(texts), _CHUNK)]
+        if len(chunks) <= 1:
+            return binary_features(texts, ngram_max=cfg.ngram_max, n_bits=cfg.n_bits)
+        workers = self.n_jobs or os.cpu_count() or 1
+        # NumPy and SciPy release the GIL in the heavy steps, so threads use every core without copying
+        # the reviews into other processes.
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(lambda c: binary_features(c, ngram_max=cfg.ngram_max, n_bits=cfg.n_bits), chunks))
+        return sp.vstack(parts, format="csr")
+
+    def _fit(
+        self, texts: list[str], labels: np.ndarray, validation: tuple[list[str], np.ndarray] | None
+    ) -> dict[str, list[float]]:
+        cfg = self._cfg
+        self._say(f"hashing 1-{cfg.ngram_max}-grams of {len(texts):,} reviews into {1 << cfg.n_bits:,} columns ...")
+        x = self.transform(texts)
+        positive = np.asarray(x[labels == 1].sum(axis=0)).ravel() + cfg.alpha
+        negative = np.asarray(x[labels == 0].sum(axis=0)).ravel() + cfg.alpha
+        self.nb_ratio_ = np.log((positive / positive.sum()) / (negative / negative.sum())).astype(np.float32)
+        self._say(f"fitting logistic regression (C={cfg.C}) on {x.nnz:,} non-zeros ...")
+        classifier = LogisticRegression(
+            C=cfg.C, solver="liblinear", dual=True, max_iter=cfg.max_iter, random_state=cfg.seed
+        )
+        classifier.fit(x @ sp.diags(self.nb_ratio_), labels)
+        self.coef_ = classifier.coef_.ravel().astype(np.float32)
+        self.intercept_ = float(classifier.intercept_[0])
+        self.feature_weights_ = self.coef_ * self.nb_ratio_
+        return {}
+
+    def decision_function(self, texts: list[str]) -> np.ndarray:
+        """The logit of *positive* for each review (float64)."""
+        self._check_fitted()
+        return self.transform(texts) @ self.feature_weights_.astype(np.float64) + self.intercept_
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        logits = self.transform(texts) @ self.feature_weights_.astype(np.float64) + self.intercept_
+        positive = 1.0 / (1.0 + np.exp(-logits))
+        return np.column_stack((1.0 - positive, positive))
+
+    def _say(self, message: str) -> None:
+        if self.verbose:
+            print(message, file=sys.stderr, flush=True)
+
+    def _save_weights(self, folder: Path) -> None:
+        np.savez(
+            folder / _WEIGHTS,
+            feature_weights=self.feature_weights_,
+            nb_ratio=self.nb_ratio_,
+            coef=self.coef_,
+            intercept=np.array([self.intercept_]),
+        )
+
+    def _load_weights(self, folder: Path) -> None:
+        with np.load(folder / _WEIGHTS, allow_pickle=False) as arrays:
+            self.feature_weights_ = arrays["feature_weights"]
+            self.nb_ratio_ = arrays["nb_ratio"]
+            self.coef_ = arrays["coef"]
+            self.intercept_ = float(arrays["intercept"][0])
+        expected = 1 << self._cfg.n_bits
+        if self.feature_weights_.shape != (expected,):
+            from imdb_sentiment.errors import ModelError
+
+            raise ModelError(f"{folder / _WEIGHTS} has {self.feature_weights_.shape} weights, expected ({expected},)")
