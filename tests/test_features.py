@@ -7,7 +7,13 @@ import re
 import numpy as np
 import pytest
 
-from imdb_sentiment.features import binary_features, ngram_columns, normalize_batch, tokenize_batch
+from imdb_sentiment.features import (
+    binary_features,
+    binary_scores,
+    ngram_columns,
+    normalize_batch,
+    tokenize_batch,
+)
 from imdb_sentiment.text import TOKEN_PATTERN, normalize
 
 SAMPLES = [
@@ -16,6 +22,7 @@ SAMPLES = [
     "  spaces\tand\nnewlines   everywhere  ",
     "'Quoted' words and rock 'n' roll",
     "MiXeD CaSe WoRdS",
+    "ÉMILE and ZOË: Über-good &eacute;t&eacute; &#x41;BC",
     "",
 ]
 
@@ -35,7 +42,7 @@ def test_tokens_match_the_shared_token_pattern(text):
 
 
 def test_normalize_batch_matches_normalize_per_review():
-    joined = normalize_batch(SAMPLES)
+    joined = normalize_batch(SAMPLES).decode("utf-8")
     pieces = joined.split("\x00")
     assert len(pieces) == len(SAMPLES)
     for piece, text in zip(pieces, SAMPLES, strict=True):
@@ -95,3 +102,14 @@ def test_empty_inputs():
     assert binary_features([], ngram_max=2, n_bits=12).shape == (0, 1 << 12)
     x = binary_features(["", "!!"], ngram_max=3, n_bits=12)
     assert x.shape == (2, 1 << 12) and x[0].nnz == 0 and x[1].nnz == 2  # "!" and "! !"
+
+
+@pytest.mark.parametrize("n_bits", [12, 22, 26])
+def test_binary_scores_equal_the_matrix_product(n_bits):
+    texts = SAMPLES * 3
+    weights = np.random.default_rng(0).normal(size=1 << n_bits)
+    x = binary_features(texts, ngram_max=3, n_bits=n_bits)
+    np.testing.assert_allclose(binary_scores(texts, weights, ngram_max=3), x @ weights, rtol=1e-12)
+    for row in range(x.shape[0]):
+        assert (np.diff(x[row].indices) > 0).all()  # sorted, no duplicates
+    assert set(x.data.tolist()) <= {1.0}

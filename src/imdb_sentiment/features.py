@@ -34,6 +34,8 @@ _NGRAM_SALT = (
     np.uint64(0x94D049BB133111EB),
     np.uint64(0xD6E8FEB86659FD93),
 )
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 _SEPARATOR = "\x00"  # joins reviews; removed from the reviews themselves first
 
 # Byte classes: 0 = separator, 1 = word byte, 2 = apostrophe (word byte only between word bytes),
@@ -46,37 +48,45 @@ _CLASS[ord("'")] = 2
 _CLASS[ord("!")] = 3
 _CLASS[ord("?")] = 3
 
-_BREAK_TAG = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
+_BREAK_TAG = re.compile(rb"<\s*br\s*/?\s*>")  # applied after lower-casing
 _UNICODE_PUNCT = re.compile("[\u2000-\u206f]")
 
 
-def normalize_batch(texts: Sequence[str]) -> str:
-    """Normalise and lower-case a batch of reviews as one string, reviews separated by NUL.
+def normalize_batch(texts: Sequence[str]) -> bytes:
+    """Normalise and lower-case a batch of reviews as one UTF-8 byte string, reviews separated by NUL.
 
-    Does exactly what :func:`imdb_sentiment.text.normalize` does to each review (apart from collapsing
-    whitespace, which tokenising makes irrelevant), but as a handful of C-level passes over one string
-    instead of a Python call per review.
+    Does what :func:`imdb_sentiment.text.normalize` followed by ``str.lower`` does to each review (apart
+    from collapsing whitespace, which tokenising makes irrelevant), but in a few C-level passes over the
+    whole batch. Only reviews that contain non-ASCII characters (a minority) are handled one by one,
+    for Unicode NFC, Unicode punctuation and Unicode lower-casing; ASCII is lower-cased as bytes.
     """
     joined = _SEPARATOR.join(texts)
     if joined.count(_SEPARATOR) != len(texts) - 1:  # a review contains NUL itself: drop it from the review
         joined = _SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in texts)
-    joined = _BREAK_TAG.sub(" ", joined)
-    # Curly apostrophes become straight ones ("don’t" is "don't"); other Unicode punctuation
-    # (dashes, curly double quotes, ellipsis) separates words.
-    joined = _UNICODE_PUNCT.sub(" ", joined.replace("\u2019", "'"))
     if "&" in joined:
         # html.unescape never produces NUL (it maps "&#0;" to U+FFFD), so separators survive.
         joined = html.unescape(joined)
-    return unicodedata.normalize("NFC", joined).lower()
+    if not joined.isascii():
+        joined = _SEPARATOR.join(r if r.isascii() else _normalize_unicode(r) for r in joined.split(_SEPARATOR))
+    return _BREAK_TAG.sub(b" ", joined.encode("utf-8").lower())
+
+
+def _normalize_unicode(review: str) -> str:
+    # Curly apostrophes become straight ones ("don’t" is "don't"); other Unicode punctuation (dashes,
+    # curly double quotes, ellipsis) separates words.
+    review = unicodedata.normalize("NFC", review).replace("\u2019", "'")
+    return _UNICODE_PUNCT.sub(" ", review).lower()
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
-    """A 64-bit finaliser (splitmix64) so that every output bit depends on every input bit."""
-    h = h ^ (h >> np.uint64(30))
-    h = h * np.uint64(0xBF58476D1CE4E5B9)
-    h = h ^ (h >> np.uint64(27))
-    h = h * np.uint64(0x94D049BB133111EB)
-    return h ^ (h >> np.uint64(31))
+    """A 64-bit finaliser (splitmix64) so that every output bit depends on every input bit (new array)."""
+    h = h ^ (h >> _S30)
+    tmp = np.empty_like(h)
+    for multiplier, shift in ((_M1, _S27), (_M2, _S31)):
+        np.multiply(h, multiplier, out=h)
+        np.right_shift(h, shift, out=tmp)
+        np.bitwise_xor(h, tmp, out=h)
+    return h
 
 
 def tokenize_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -86,7 +96,7 @@ def tokenize_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         ``(token_hashes, doc_ids)``: one uint64 hash per token, in reading order, and the index of the
         review each token belongs to (non-decreasing).
     """
-    data = np.frombuffer(normalize_batch(texts).encode("utf-8"), dtype=np.uint8)
+    data = np.frombuffer(normalize_batch(texts), dtype=np.uint8)
     n = data.size
     cls = _CLASS[data]
     word = cls == 1
@@ -94,15 +104,14 @@ def tokenize_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     apos = np.flatnonzero(cls == 2)
     apos = apos[(apos > 0) & (apos < n - 1)]
     word[apos[word[apos - 1] & word[apos + 1]]] = True
-    single = np.flatnonzero(cls == 3)
 
     # Token boundaries: a word is a maximal run of word bytes; "!" and "?" are tokens of their own.
-    padded = np.concatenate(([False], word, [False]))
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    starts = np.concatenate((edges[0::2], single))
-    ends = np.concatenate((edges[1::2], single + 1))
-    order = np.argsort(starts, kind="stable")
-    starts, ends = starts[order], ends[order]
+    # A token starts at every token byte that does not continue a word, and ends likewise.
+    token = word | (cls == 3)
+    joined_left = np.zeros(n + 1, dtype=bool)  # joined_left[i]: bytes i-1 and i are in the same word
+    np.logical_and(word[1:], word[:-1], out=joined_left[1:n])
+    starts = np.flatnonzero(token & ~joined_left[:n])
+    ends = np.flatnonzero(token & ~joined_left[1:]) + 1
 
     hashes = _hash_spans(data, starts, ends)
     # NUL only ever separates reviews (see normalize_batch): a token's review is the number of NULs before it.
@@ -163,18 +172,41 @@ def ngram_columns(
     return np.concatenate(rows), np.concatenate(cols).astype(np.int64)
 
 
+def distinct_ngrams(texts: Sequence[str], *, ngram_max: int, n_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct hashed n-gram columns of each review, sorted by review then column.
+
+    De-duplicating is one integer sort of ``review << n_bits | column`` keys (uint32 when they fit, which
+    halves the sort), then dropping keys equal to their predecessor.
+
+    Returns:
+        ``(rows, columns)`` as int64 arrays.
+    """
+    hashes, docs = tokenize_batch(texts)
+    rows, cols = ngram_columns(hashes, docs, ngram_max=ngram_max, n_bits=n_bits)
+    fits_32 = n_bits + max(len(texts) - 1, 1).bit_length() <= 32
+    dtype = np.uint32 if fits_32 else np.uint64
+    keys = (rows.astype(dtype) << dtype(n_bits)) | cols.astype(dtype)
+    keys.sort()
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
+    return (keys >> dtype(n_bits)).astype(np.int64), (keys & dtype((1 << n_bits) - 1)).astype(np.int64)
+
+
 def binary_features(texts: Sequence[str], *, ngram_max: int, n_bits: int) -> sp.csr_matrix:
     """Binary bag of hashed n-grams: ``X[i, j] = 1`` if review ``i`` contains an n-gram hashed to ``j``.
 
     Returns:
         A float32 CSR matrix of shape ``(len(texts), 2**n_bits)`` with sorted column indices.
     """
-    if not texts:
-        return sp.csr_matrix((0, 1 << n_bits), dtype=np.float32)
-    hashes, docs = tokenize_batch(texts)
-    rows, cols = ngram_columns(hashes, docs, ngram_max=ngram_max, n_bits=n_bits)
-    # Building CSR from coordinates sums repeated (review, column) pairs; setting them all to 1 binarises.
-    matrix = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), 1 << n_bits))
-    matrix.sum_duplicates()
-    matrix.data[:] = 1.0
-    return matrix
+    rows, cols = distinct_ngrams(texts, ngram_max=ngram_max, n_bits=n_bits)
+    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=len(texts)), out=indptr[1:])
+    data = np.ones(len(cols), dtype=np.float32)
+    return sp.csr_matrix((data, cols, indptr), shape=(len(texts), 1 << n_bits))
+
+
+def binary_scores(texts: Sequence[str], weights: np.ndarray, *, ngram_max: int) -> np.ndarray:
+    """``binary_features(texts) @ weights`` without building the matrix: the sum, per review, of the
+    weights of the distinct n-gram columns it contains. ``len(weights)`` must be a power of two."""
+    n_bits = len(weights).bit_length() - 1
+    rows, cols = distinct_ngrams(texts, ngram_max=ngram_max, n_bits=n_bits)
+    return np.bincount(rows, weights=weights[cols], minlength=len(texts))

@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from imdb_sentiment.config import NgramConfig
-from imdb_sentiment.features import binary_features
+from imdb_sentiment.features import binary_features, binary_scores
 from imdb_sentiment.models.base import SentimentModel
+
+T = TypeVar("T")
 
 _WEIGHTS = "weights.npz"
 # Reviews featurised per task: big enough to amortise NumPy's per-call cost, small enough to stay in cache.
@@ -43,7 +46,7 @@ class NgramClassifier(SentimentModel):
         verbose: Print what training is doing.
 
     Attributes:
-        feature_weights_: ``(2**n_bits,)`` float32, the weight of each hashed n-gram column towards
+        feature_weights_: ``(2**n_bits,)`` float64, the weight of each hashed n-gram column towards
             *positive* (``coef_ * nb_ratio_``); a review's logit is ``intercept_`` plus the sum of the
             weights of the distinct columns it contains.
         nb_ratio_: ``(2**n_bits,)`` the Naive Bayes log-count ratios.
@@ -67,16 +70,21 @@ class NgramClassifier(SentimentModel):
 
     def transform(self, texts: list[str]) -> sp.csr_matrix:
         """The binary hashed n-gram matrix of ``texts``, shape ``(n, 2**n_bits)``."""
-        cfg = self._cfg
-        chunks = [texts[i : i + _CHUNK] for i in range(0, len(texts), _CHUNK)]
-        if len(chunks) <= 1:
-            return binary_features(texts, ngram_max=cfg.ngram_max, n_bits=cfg.n_bits)
-        workers = self.n_jobs or os.cpu_count() or 1
+        return sp.vstack(self._map_chunks(self._features, texts), format="csr")
+
+    def _features(self, texts: list[str]) -> sp.csr_matrix:
+        return binary_features(texts, ngram_max=self._cfg.ngram_max, n_bits=self._cfg.n_bits)
+
+    def _map_chunks(self, function: Callable[[list[str]], T], texts: list[str]) -> list[T]:
+        """Apply ``function`` to consecutive chunks of ``texts`` on a pool of threads, in order."""
+        chunks = [texts[i : i + _CHUNK] for i in range(0, len(texts), _CHUNK)] or [texts]
+        workers = min(self.n_jobs or os.cpu_count() or 1, len(chunks))
+        if workers == 1:
+            return [function(chunk) for chunk in chunks]
         # NumPy and SciPy release the GIL in the heavy steps, so threads use every core without copying
         # the reviews into other processes.
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(lambda c: binary_features(c, ngram_max=cfg.ngram_max, n_bits=cfg.n_bits), chunks))
-        return sp.vstack(parts, format="csr")
+            return list(pool.map(function, chunks))
 
     def _fit(
         self, texts: list[str], labels: np.ndarray, validation: tuple[list[str], np.ndarray] | None
@@ -94,16 +102,21 @@ class NgramClassifier(SentimentModel):
         classifier.fit(x @ sp.diags(self.nb_ratio_), labels)
         self.coef_ = classifier.coef_.ravel().astype(np.float32)
         self.intercept_ = float(classifier.intercept_[0])
-        self.feature_weights_ = self.coef_ * self.nb_ratio_
+        # float64, so that scoring accumulates in float64 (SciPy keeps the wider of the two dtypes).
+        self.feature_weights_ = self.coef_.astype(np.float64) * self.nb_ratio_
         return {}
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """The logit of *positive* for each review (float64)."""
         self._check_fitted()
-        return self.transform(texts) @ self.feature_weights_.astype(np.float64) + self.intercept_
+        return np.concatenate(self._map_chunks(self._logits, texts))
+
+    def _logits(self, texts: list[str]) -> np.ndarray:
+        # Score each chunk where it was featurised: no large matrix is ever assembled.
+        return binary_scores(texts, self.feature_weights_, ngram_max=self._cfg.ngram_max) + self.intercept_
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        logits = self.transform(texts) @ self.feature_weights_.astype(np.float64) + self.intercept_
+        logits = np.concatenate(self._map_chunks(self._logits, texts))
         positive = 1.0 / (1.0 + np.exp(-logits))
         return np.column_stack((1.0 - positive, positive))
 
