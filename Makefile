@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CLI := $(VENV)/bin/imdb-sentiment
 STAMP := $(VENV)/.installed-stamp
-MODEL ?= bow-mlp
+MODEL ?= ngram
 MODELS ?= models
 REPORTS ?= reports
 
@@ -34,7 +34,10 @@ test: install
 	$(PY) -m pytest
 
 bench: install
-	$(PY) bench/accuracy.py --model $(MODEL)
+	$(PY) bench/data.py
+	$(PY) bench/accuracy.py --model ngram
+	$(PY) bench/accuracy.py --model bow-mlp
+	$(PY) bench/throughput.py --model ngram
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

@@ -49,7 +49,7 @@ def _peer(train_texts: list[str], train_labels, test_texts: list[str], test_labe
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="bow-mlp", help="model kind")
+    parser.add_argument("--model", default="ngram", help="model kind")
     parser.add_argument("--data", default=None, help="dataset archive or folder (default: IMDB_DATA, cache)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="config key=value")
     parser.add_argument("--no-peer", action="store_true", help="skip the scikit-learn peer")

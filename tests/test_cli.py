@@ -92,6 +92,19 @@ def test_data_train_evaluate_predict_flow(fake_imdb_archive, tmp_path):
     assert json.loads(result.stdout)["n"] == 10
 
 
+def test_train_defaults_to_ngram_and_refits_on_train_plus_validation(fake_imdb_archive, tmp_path):
+    out = tmp_path / "model"
+    result = run("train", "--data", str(fake_imdb_archive), "--out", str(out), "--set", "n_bits=16", "--quiet")
+    assert result.exit_code == 0, result.output
+    model = load_model(out)
+    assert model.kind == "ngram"
+    assert model.info_["split"]["refit_with_validation"] is True
+    assert model.info_["split"]["train_reviews"] == 80  # all fake labelled training reviews
+    assert model.info_["metrics"]["validation"]["n"] == 8
+    result = run("evaluate", str(out), "--data", str(fake_imdb_archive), "--json")
+    assert json.loads(result.stdout)["accuracy"] >= 0.9
+
+
 def test_evaluate_on_a_labelled_file(model_dir, tmp_path, toy_reviews_factory):
     texts, labels = toy_reviews_factory(20, seed=12)
     path = tmp_path / "labelled.csv"
@@ -143,7 +156,8 @@ def test_predict_texts_stdin_and_output_file(model_dir, tmp_path):
         (["predict", "{model}", "--input", "{tmp}/missing.csv"], ["input file not found"]),
         (["predict", "{model}", "--input", "{tmp}/reviews.csv", "--text-column", "body"], ["no column 'body'", "text"]),
         (["train", "--model", "crystal-ball"], ["unknown model kind", "bow-mlp"]),
-        (["train", "--set", "colour=blue"], ["unknown BowMlpConfig key", "colour"]),
+        (["train", "--set", "colour=blue"], ["unknown NgramConfig key", "colour"]),
+        (["train", "--epochs", "3"], ["model kind 'ngram' has no 'epochs' setting"]),
         (["train", "--set", "epochs=many"], ["epochs"]),
         (["train", "--data", "/nonexistent/aclImdb.tar.gz"], ["--data points to", "does not exist"]),
         (["data", "--data", "{tmp}/reviews.csv"], ["not a gzip archive"]),

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from imdb_sentiment.errors import ConfigError, ImdbSentimentError, InputError
+from imdb_sentiment.models.registry import DEFAULT_KIND
 
 app = typer.Typer(
     name="imdb-sentiment",
@@ -116,7 +117,9 @@ def data(
 @app.command()
 @_guard
 def train(
-    model: Annotated[str, typer.Option("--model", help="Model kind to train.")] = "bow-mlp",
+    model: Annotated[
+        str, typer.Option("--model", help="Model kind to train: ngram (default), bow-mlp.")
+    ] = DEFAULT_KIND,
     data: DataOption = None,
     out: Annotated[Path | None, typer.Option(help="Folder to save the model to (default: models/KIND).")] = None,
     epochs: Annotated[

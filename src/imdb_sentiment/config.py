@@ -188,9 +188,11 @@ class NgramConfig(Config):
     #: log2 of the number of hashed feature columns (22 -> 4,194,304 columns, 16 MB of float32 weights).
     n_bits: int = 22
     #: Laplace smoothing of the Naive Bayes log-count ratios.
-    alpha: float = 1.0
+    alpha: float = 4.0
+    #: Scale each review's NB-weighted feature vector to unit length (L2).
+    normalize: bool = True
     #: Inverse regularisation strength of the logistic regression.
-    C: float = 1.0
+    C: float = 100.0
     #: Maximum liblinear iterations.
     max_iter: int = 1000
     seed: int = 0

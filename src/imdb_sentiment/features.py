@@ -204,9 +204,15 @@ def binary_features(texts: Sequence[str], *, ngram_max: int, n_bits: int) -> sp.
     return sp.csr_matrix((data, cols, indptr), shape=(len(texts), 1 << n_bits))
 
 
-def binary_scores(texts: Sequence[str], weights: np.ndarray, *, ngram_max: int) -> np.ndarray:
-    """``binary_features(texts) @ weights`` without building the matrix: the sum, per review, of the
-    weights of the distinct n-gram columns it contains. ``len(weights)`` must be a power of two."""
-    n_bits = len(weights).bit_length() - 1
+def binary_scores(texts: Sequence[str], weights: Sequence[np.ndarray], *, ngram_max: int) -> np.ndarray:
+    """``binary_features(texts) @ w`` for each ``w`` in ``weights``, without building the matrix.
+
+    Each score is the sum, per review, of the weights of the distinct n-gram columns it contains; the
+    reviews are tokenised once for all the weight vectors. Every ``w`` has the same power-of-two length.
+
+    Returns:
+        float64 array of shape ``(len(weights), len(texts))``.
+    """
+    n_bits = len(weights[0]).bit_length() - 1
     rows, cols = distinct_ngrams(texts, ngram_max=ngram_max, n_bits=n_bits)
-    return np.bincount(rows, weights=weights[cols], minlength=len(texts))
+    return np.stack([np.bincount(rows, weights=w[cols], minlength=len(texts)) for w in weights])

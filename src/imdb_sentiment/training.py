@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
 from imdb_sentiment.config import Config, SplitConfig
 from imdb_sentiment.data import load_imdb
 from imdb_sentiment.evaluate import compute_metrics
@@ -36,6 +38,9 @@ def train(
         limit: Train on a seeded stratified sample of this many training reviews (for quick runs).
         verbose: Show training progress.
 
+    Kinds that use validation only for reporting (``refit_with_validation``, e.g. ``ngram``) are then
+    refitted on train + validation with the same config, and the saved model is that refit.
+
     Returns:
         The fitted model, with ``info_["metrics"]["validation"]`` filled in.
 
@@ -52,18 +57,22 @@ def train(
     validation = None
     if len(dataset.validation):
         validation = (dataset.validation["text"].tolist(), dataset.validation["label"].to_numpy("int64"))
-    start = time.perf_counter()
-    model.fit(train_frame["text"].tolist(), train_frame["label"].to_numpy("int64"), validation=validation)
-    train_seconds = time.perf_counter() - start
-    model.info_["data_fingerprint"] = dataset.fingerprint
-    model.info_["split"] = {**dataset.split.to_dict(), "train_reviews": len(train_frame)}
-    model.info_["train_seconds"] = round(train_seconds, 2)
+    texts, labels = train_frame["text"].tolist(), train_frame["label"].to_numpy("int64")
+    model.fit(texts, labels, validation=validation)
+    metrics = {}
     if validation is not None:
         start = time.perf_counter()
         proba = model.predict_proba(validation[0])
-        model.info_["metrics"]["validation"] = compute_metrics(
-            validation[1], proba, seconds=time.perf_counter() - start
-        )
+        metrics["validation"] = compute_metrics(validation[1], proba, seconds=time.perf_counter() - start)
+    split_info = {**dataset.split.to_dict(), "train_reviews": len(texts), "refit_with_validation": False}
+    if validation is not None and cls.refit_with_validation:
+        # The validation figures above come from the model fitted on the train part only; the model
+        # kept is the same config refitted on all labelled training reviews.
+        model.fit(texts + validation[0], np.concatenate([labels, validation[1]]))
+        split_info.update(train_reviews=len(texts) + len(validation[0]), refit_with_validation=True)
+    model.info_["metrics"] = metrics
+    model.info_["data_fingerprint"] = dataset.fingerprint
+    model.info_["split"] = split_info
     if out is not None:
         model.save(out)
     return model

@@ -58,6 +58,9 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     kind: ClassVar[str]
     #: The config dataclass this kind is built from.
     config_class: ClassVar[type[Config]]
+    #: Whether ``train()`` should refit on train + validation once validation metrics are taken. True for
+    #: kinds that use validation only for reporting (no early stopping): more data, same hyperparameters.
+    refit_with_validation: ClassVar[bool] = False
 
     def __init__(self, *, config: Config | None = None) -> None:
         self.config = config

@@ -37,6 +37,11 @@ _WEIGHTS = "weights.npz"
 _CHUNK = 1000
 
 
+def _norms(values: np.ndarray) -> np.ndarray:
+    # A review with no n-grams at all (empty text) has norm 0; leave its (zero) score alone.
+    return np.where(values > 0, values, 1.0)
+
+
 class NgramClassifier(SentimentModel):
     """NB-weighted hashed n-grams + logistic regression.
 
@@ -56,6 +61,7 @@ class NgramClassifier(SentimentModel):
 
     kind: ClassVar[str] = "ngram"
     config_class: ClassVar[type[NgramConfig]] = NgramConfig
+    refit_with_validation: ClassVar[bool] = True
 
     def __init__(self, *, config: NgramConfig | None = None, n_jobs: int | None = None, verbose: bool = False):
         super().__init__(config=config)
@@ -94,16 +100,19 @@ class NgramClassifier(SentimentModel):
         x = self.transform(texts)
         positive = np.asarray(x[labels == 1].sum(axis=0)).ravel() + cfg.alpha
         negative = np.asarray(x[labels == 0].sum(axis=0)).ravel() + cfg.alpha
-        self.nb_ratio_ = np.log((positive / positive.sum()) / (negative / negative.sum())).astype(np.float32)
+        self.nb_ratio_ = np.log((positive / positive.sum()) / (negative / negative.sum()))
+        scaled = x @ sp.diags(self.nb_ratio_)
+        if cfg.normalize:
+            # Unit length per review, so that a long review is not more confident just for being long.
+            scaled = sp.diags(1.0 / _norms(np.sqrt(scaled.multiply(scaled).sum(axis=1).A1))) @ scaled
         self._say(f"fitting logistic regression (C={cfg.C}) on {x.nnz:,} non-zeros ...")
         classifier = LogisticRegression(
             C=cfg.C, solver="liblinear", dual=True, max_iter=cfg.max_iter, random_state=cfg.seed
         )
-        classifier.fit(x @ sp.diags(self.nb_ratio_), labels)
-        self.coef_ = classifier.coef_.ravel().astype(np.float32)
+        classifier.fit(scaled, labels)
+        self.coef_ = classifier.coef_.ravel()
         self.intercept_ = float(classifier.intercept_[0])
-        # float64, so that scoring accumulates in float64 (SciPy keeps the wider of the two dtypes).
-        self.feature_weights_ = self.coef_.astype(np.float64) * self.nb_ratio_
+        self.feature_weights_ = self.coef_ * self.nb_ratio_
         return {}
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
@@ -113,7 +122,11 @@ class NgramClassifier(SentimentModel):
 
     def _logits(self, texts: list[str]) -> np.ndarray:
         # Score each chunk where it was featurised: no large matrix is ever assembled.
-        return binary_scores(texts, self.feature_weights_, ngram_max=self._cfg.ngram_max) + self.intercept_
+        cfg = self._cfg
+        if not cfg.normalize:
+            return binary_scores(texts, [self.feature_weights_], ngram_max=cfg.ngram_max)[0] + self.intercept_
+        sums, squares = binary_scores(texts, [self.feature_weights_, self.nb_ratio_**2], ngram_max=cfg.ngram_max)
+        return sums / _norms(np.sqrt(squares)) + self.intercept_
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         logits = np.concatenate(self._map_chunks(self._logits, texts))

@@ -19,7 +19,7 @@ _KINDS: dict[str, str] = {
 }
 
 #: The kind `make run` and the CLI train when none is named.
-DEFAULT_KIND = "bow-mlp"
+DEFAULT_KIND = "ngram"
 
 
 def available_kinds() -> list[str]:
