@@ -10,7 +10,7 @@ tokenising plus a sparse dot product, run on vectorised NumPy (:mod:`imdb_sentim
 N-grams are hashed into ``2**n_bits`` columns instead of kept in a vocabulary: no vocabulary to build,
 store or look up, and the weights file has a fixed size.
 
-Weights: ``weights.npz`` (``feature_weights``, ``nb_ratio``, ``coef``, ``intercept``), plain arrays.
+Weights: ``weights.npz`` (``feature_weights``, ``nb_ratio``, ``intercept``), plain compressed arrays.
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ class NgramClassifier(SentimentModel):
 
     Attributes:
         feature_weights_: ``(2**n_bits,)`` float64, the weight of each hashed n-gram column towards
-            *positive* (``coef_ * nb_ratio_``); a review's logit is ``intercept_`` plus the sum of the
-            weights of the distinct columns it contains.
-        nb_ratio_: ``(2**n_bits,)`` the Naive Bayes log-count ratios.
-        coef_: ``(2**n_bits,)`` the logistic regression's weights on NB-scaled features.
+            *positive* (the logistic regression's coefficient times ``nb_ratio_``); a review's logit is
+            ``intercept_`` plus the sum of the weights of the distinct columns it contains.
+        nb_ratio_: ``(2**n_bits,)`` the Naive Bayes log-count ratios ``r``; with ``normalize`` each
+            review's logit is divided by the L2 norm of ``r`` over its distinct columns.
         intercept_: the logistic regression's intercept.
     """
 
@@ -110,9 +110,8 @@ class NgramClassifier(SentimentModel):
             C=cfg.C, solver="liblinear", dual=True, max_iter=cfg.max_iter, random_state=cfg.seed
         )
         classifier.fit(scaled, labels)
-        self.coef_ = classifier.coef_.ravel()
         self.intercept_ = float(classifier.intercept_[0])
-        self.feature_weights_ = self.coef_ * self.nb_ratio_
+        self.feature_weights_ = classifier.coef_.ravel() * self.nb_ratio_
         return {}
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
@@ -138,11 +137,11 @@ class NgramClassifier(SentimentModel):
             print(message, file=sys.stderr, flush=True)
 
     def _save_weights(self, folder: Path) -> None:
-        np.savez(
+        # Compressed: columns no training review hashed to have weight 0 and a constant ratio.
+        np.savez_compressed(
             folder / _WEIGHTS,
             feature_weights=self.feature_weights_,
             nb_ratio=self.nb_ratio_,
-            coef=self.coef_,
             intercept=np.array([self.intercept_]),
         )
 
@@ -150,7 +149,6 @@ class NgramClassifier(SentimentModel):
         with np.load(folder / _WEIGHTS, allow_pickle=False) as arrays:
             self.feature_weights_ = arrays["feature_weights"]
             self.nb_ratio_ = arrays["nb_ratio"]
-            self.coef_ = arrays["coef"]
             self.intercept_ = float(arrays["intercept"][0])
         expected = 1 << self._cfg.n_bits
         if self.feature_weights_.shape != (expected,):
