@@ -27,7 +27,7 @@ def test_logit_is_the_sum_of_the_feature_weights(toy_reviews_factory, normalize)
     x = binary_features(probe, ngram_max=3, n_bits=16).astype(np.float64)
     expected = x @ fitted.feature_weights_
     if normalize:
-        expected = expected / np.sqrt(x @ fitted.nb_ratio_**2)
+        expected = expected / np.sqrt(x @ fitted.feature_scale_**2)
     expected += fitted.intercept_
     np.testing.assert_allclose(fitted.decision_function(probe), expected, rtol=1e-10)
     np.testing.assert_allclose(fitted.predict_proba(probe)[:, 1], 1 / (1 + np.exp(-expected)), rtol=1e-10)
@@ -59,7 +59,21 @@ def test_empty_review_scores_the_intercept(model):
 def test_saved_weights_are_plain_arrays(model, tmp_path):
     model.save(tmp_path / "m")
     with np.load(tmp_path / "m" / "weights.npz", allow_pickle=False) as arrays:
-        assert set(arrays.files) == {"feature_weights", "nb_ratio", "intercept"}
+        assert set(arrays.files) == {"feature_weights", "nb_ratio", "idf", "intercept"}
         assert arrays["feature_weights"].shape == (1 << 16,)
     loaded = load_model(tmp_path / "m")
     np.testing.assert_array_equal(loaded.feature_weights_, model.feature_weights_)
+
+
+def test_unlabelled_reviews_feed_the_document_frequencies(toy_reviews_factory):
+    texts, labels = toy_reviews_factory(60, seed=24)
+    unlabeled = ["zeppelin"] * 30
+    column = binary_features(["zeppelin"], ngram_max=1, n_bits=16).indices[0]
+    config = NgramClassifier.config_class(n_bits=16)
+    with_unlabeled = NgramClassifier(config=config).fit(texts, labels, unlabeled=unlabeled)
+    without = NgramClassifier(config=config).fit(texts, labels)
+    ignored = NgramClassifier(config=config.replace(use_unlabeled=False)).fit(texts, labels, unlabeled=unlabeled)
+    # 90 documents, "zeppelin" in 30 of them: idf = ln(91/31) + 1
+    assert with_unlabeled.idf_[column] == pytest.approx(np.log(91 / 31) + 1)
+    np.testing.assert_array_equal(without.idf_, ignored.idf_)
+    assert without.idf_[column] == pytest.approx(np.log(61 / 1) + 1)

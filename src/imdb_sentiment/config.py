@@ -189,7 +189,12 @@ class NgramConfig(Config):
     n_bits: int = 22
     #: Laplace smoothing of the Naive Bayes log-count ratios.
     alpha: float = 4.0
-    #: Scale each review's NB-weighted feature vector to unit length (L2).
+    #: Also scale each column by its inverse document frequency to this power (0: off). Document
+    #: frequencies count the training reviews and, with ``use_unlabeled``, the 50,000 unlabelled ones.
+    idf_power: float = 1.5
+    #: Count document frequencies over the unlabelled reviews too (when ``fit`` is given them).
+    use_unlabeled: bool = True
+    #: Scale each review's weighted feature vector to unit length (L2).
     normalize: bool = True
     #: Inverse regularisation strength of the logistic regression.
     C: float = 100.0
@@ -202,6 +207,7 @@ class NgramConfig(Config):
         _check(1 <= self.ngram_max <= 3, name, "ngram_max must be 1, 2 or 3")
         _check(10 <= self.n_bits <= 26, name, "n_bits must be in [10, 26]")
         _check(self.alpha > 0, name, "alpha must be > 0")
+        _check(0 <= self.idf_power <= 4, name, "idf_power must be in [0, 4]")
         _check(self.C > 0, name, "C must be > 0")
         _check(self.max_iter >= 1, name, "max_iter must be >= 1")
         _check(0 <= self.seed < 2**32, name, "seed must be in [0, 2**32)")

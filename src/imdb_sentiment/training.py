@@ -51,14 +51,15 @@ def train(
     from imdb_sentiment.data import stratified_sample
 
     cls = get_model_class(kind)
-    dataset = load_imdb(data, split=split, progress=verbose)
+    dataset = load_imdb(data, split=split, include_unsup=cls.uses_unlabeled, progress=verbose)
+    unlabeled = dataset.unsup["text"].tolist() if cls.uses_unlabeled else None
     train_frame = dataset.train if limit is None else stratified_sample(dataset.train, limit, seed=dataset.split.seed)
     model = cls(config=config, verbose=verbose)  # type: ignore[call-arg]
     validation = None
     if len(dataset.validation):
         validation = (dataset.validation["text"].tolist(), dataset.validation["label"].to_numpy("int64"))
     texts, labels = train_frame["text"].tolist(), train_frame["label"].to_numpy("int64")
-    model.fit(texts, labels, validation=validation)
+    model.fit(texts, labels, validation=validation, unlabeled=unlabeled)
     metrics = {}
     if validation is not None:
         start = time.perf_counter()
@@ -68,7 +69,7 @@ def train(
     if validation is not None and cls.refit_with_validation:
         # The validation figures above come from the model fitted on the train part only; the model
         # kept is the same config refitted on all labelled training reviews.
-        model.fit(texts + validation[0], np.concatenate([labels, validation[1]]))
+        model.fit(texts + validation[0], np.concatenate([labels, validation[1]]), unlabeled=unlabeled)
         split_info.update(train_reviews=len(texts) + len(validation[0]), refit_with_validation=True)
     model.info_["metrics"] = metrics
     model.info_["data_fingerprint"] = dataset.fingerprint

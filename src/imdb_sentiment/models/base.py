@@ -61,6 +61,8 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     #: Whether ``train()`` should refit on train + validation once validation metrics are taken. True for
     #: kinds that use validation only for reporting (no early stopping): more data, same hyperparameters.
     refit_with_validation: ClassVar[bool] = False
+    #: Whether ``fit`` makes use of ``unlabeled`` reviews (``train()`` then passes the 50,000 unlabelled ones).
+    uses_unlabeled: ClassVar[bool] = False
 
     def __init__(self, *, config: Config | None = None) -> None:
         self.config = config
@@ -68,9 +70,13 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     # ----------------------------------------------------------------------------- to implement
     @abstractmethod
     def _fit(
-        self, texts: list[str], labels: np.ndarray, validation: tuple[list[str], np.ndarray] | None
+        self,
+        texts: list[str],
+        labels: np.ndarray,
+        validation: tuple[list[str], np.ndarray] | None,
+        unlabeled: list[str],
     ) -> dict[str, list[float]]:
-        """Train on checked inputs; return the per-epoch history (or ``{}``)."""
+        """Train on checked inputs (``unlabeled`` may be empty); return the per-epoch history (or ``{}``)."""
 
     @abstractmethod
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
@@ -96,6 +102,7 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         labels: Sequence[int] | np.ndarray,
         *,
         validation: tuple[Sequence[str], Sequence[int] | np.ndarray] | None = None,
+        unlabeled: Sequence[str] | None = None,
     ) -> Self:
         """Train the model.
 
@@ -103,6 +110,8 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
             texts: Training reviews (a list, array or Series of strings, not one bare string).
             labels: 0 (negative) or 1 (positive) per review.
             validation: Optional ``(texts, labels)`` used for early stopping and model selection.
+            unlabeled: Optional reviews without labels, for kinds that learn from them
+                (``uses_unlabeled``); never pass test reviews here.
 
         Returns:
             ``self``.
@@ -122,8 +131,9 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         if validation is not None:
             vx = check_texts(validation[0], what="validation texts")
             val = (vx, check_labels(validation[1], len(vx), what="validation labels"))
+        extra = check_texts(unlabeled, what="unlabeled texts", allow_empty=True) if unlabeled is not None else []
         self.classes_ = np.array([0, 1])
-        self.history_ = self._fit(x, y, val)
+        self.history_ = self._fit(x, y, val, extra)
         self.info_: dict[str, Any] = {"metrics": {}}
         return self
 

@@ -61,7 +61,11 @@ class BowMlpClassifier(SentimentModel):
         return cfg
 
     def _fit(
-        self, texts: list[str], labels: np.ndarray, validation: tuple[list[str], np.ndarray] | None
+        self,
+        texts: list[str],
+        labels: np.ndarray,
+        validation: tuple[list[str], np.ndarray] | None,
+        unlabeled: list[str],  # the reference model does not use unlabelled reviews
     ) -> dict[str, list[float]]:
         cfg = self._cfg
         keras.utils.set_random_seed(cfg.seed)

@@ -10,7 +10,7 @@ tokenising plus a sparse dot product, run on vectorised NumPy (:mod:`imdb_sentim
 N-grams are hashed into ``2**n_bits`` columns instead of kept in a vocabulary: no vocabulary to build,
 store or look up, and the weights file has a fixed size.
 
-Weights: ``weights.npz`` (``feature_weights``, ``nb_ratio``, ``intercept``), plain compressed arrays.
+Weights: ``weights.npz`` (``feature_weights``, ``nb_ratio``, ``idf``, ``intercept``), plain compressed arrays.
 """
 
 from __future__ import annotations
@@ -54,14 +54,18 @@ class NgramClassifier(SentimentModel):
         feature_weights_: ``(2**n_bits,)`` float64, the weight of each hashed n-gram column towards
             *positive* (the logistic regression's coefficient times ``nb_ratio_``); a review's logit is
             ``intercept_`` plus the sum of the weights of the distinct columns it contains.
-        nb_ratio_: ``(2**n_bits,)`` the Naive Bayes log-count ratios ``r``; with ``normalize`` each
-            review's logit is divided by the L2 norm of ``r`` over its distinct columns.
+        nb_ratio_: ``(2**n_bits,)`` the Naive Bayes log-count ratios ``r``.
+        idf_: ``(2**n_bits,)`` inverse document frequencies (labelled + unlabelled reviews).
+        feature_scale_: ``r * idf_**idf_power``, what each column is scaled by before the regression;
+            with ``normalize`` each review's logit is divided by the L2 norm of this scale over its
+            distinct columns.
         intercept_: the logistic regression's intercept.
     """
 
     kind: ClassVar[str] = "ngram"
     config_class: ClassVar[type[NgramConfig]] = NgramConfig
     refit_with_validation: ClassVar[bool] = True
+    uses_unlabeled: ClassVar[bool] = True
 
     def __init__(self, *, config: NgramConfig | None = None, n_jobs: int | None = None, verbose: bool = False):
         super().__init__(config=config)
@@ -93,7 +97,11 @@ class NgramClassifier(SentimentModel):
             return list(pool.map(function, chunks))
 
     def _fit(
-        self, texts: list[str], labels: np.ndarray, validation: tuple[list[str], np.ndarray] | None
+        self,
+        texts: list[str],
+        labels: np.ndarray,
+        validation: tuple[list[str], np.ndarray] | None,
+        unlabeled: list[str],
     ) -> dict[str, list[float]]:
         cfg = self._cfg
         self._say(f"hashing 1-{cfg.ngram_max}-grams of {len(texts):,} reviews into {1 << cfg.n_bits:,} columns ...")
@@ -101,7 +109,17 @@ class NgramClassifier(SentimentModel):
         positive = np.asarray(x[labels == 1].sum(axis=0)).ravel() + cfg.alpha
         negative = np.asarray(x[labels == 0].sum(axis=0)).ravel() + cfg.alpha
         self.nb_ratio_ = np.log((positive / positive.sum()) / (negative / negative.sum()))
-        scaled = x @ sp.diags(self.nb_ratio_)
+        doc_freq = np.asarray(x.sum(axis=0)).ravel()
+        n_docs = x.shape[0]
+        if cfg.use_unlabeled and unlabeled:
+            # Unlabelled reviews say which n-grams are common in movie reviews at large, which the
+            # labelled ones alone estimate poorly for rare n-grams.
+            self._say(f"counting document frequencies over {len(unlabeled):,} unlabelled reviews ...")
+            doc_freq = doc_freq + np.asarray(self.transform(unlabeled).sum(axis=0)).ravel()
+            n_docs += len(unlabeled)
+        self.idf_ = np.log((n_docs + 1) / (doc_freq + 1)) + 1
+        self._derive_scale()
+        scaled = x @ sp.diags(self.feature_scale_)
         if cfg.normalize:
             # Unit length per review, so that a long review is not more confident just for being long.
             scaled = sp.diags(1.0 / _norms(np.sqrt(scaled.multiply(scaled).sum(axis=1).A1))) @ scaled
@@ -111,8 +129,14 @@ class NgramClassifier(SentimentModel):
         )
         classifier.fit(scaled, labels)
         self.intercept_ = float(classifier.intercept_[0])
-        self.feature_weights_ = classifier.coef_.ravel() * self.nb_ratio_
+        self.feature_weights_ = classifier.coef_.ravel() * self.feature_scale_
         return {}
+
+    def _derive_scale(self) -> None:
+        # What each column is multiplied by before the logistic regression, and its square for the
+        # per-review norms at inference; derived (never stored), so fit and load compute it identically.
+        self.feature_scale_ = self.nb_ratio_ * self.idf_**self._cfg.idf_power
+        self._scale_squared = self.feature_scale_**2
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """The logit of *positive* for each review (float64)."""
@@ -124,7 +148,7 @@ class NgramClassifier(SentimentModel):
         cfg = self._cfg
         if not cfg.normalize:
             return binary_scores(texts, [self.feature_weights_], ngram_max=cfg.ngram_max)[0] + self.intercept_
-        sums, squares = binary_scores(texts, [self.feature_weights_, self.nb_ratio_**2], ngram_max=cfg.ngram_max)
+        sums, squares = binary_scores(texts, [self.feature_weights_, self._scale_squared], ngram_max=cfg.ngram_max)
         return sums / _norms(np.sqrt(squares)) + self.intercept_
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
@@ -142,6 +166,7 @@ class NgramClassifier(SentimentModel):
             folder / _WEIGHTS,
             feature_weights=self.feature_weights_,
             nb_ratio=self.nb_ratio_,
+            idf=self.idf_,
             intercept=np.array([self.intercept_]),
         )
 
@@ -149,7 +174,9 @@ class NgramClassifier(SentimentModel):
         with np.load(folder / _WEIGHTS, allow_pickle=False) as arrays:
             self.feature_weights_ = arrays["feature_weights"]
             self.nb_ratio_ = arrays["nb_ratio"]
+            self.idf_ = arrays["idf"]
             self.intercept_ = float(arrays["intercept"][0])
+        self._derive_scale()
         expected = 1 << self._cfg.n_bits
         if self.feature_weights_.shape != (expected,):
             from imdb_sentiment.errors import ModelError
