@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 _WEIGHTS = "weights.npz"
 # Reviews featurised per task: big enough to amortise NumPy's per-call cost, small enough to stay in cache.
-_CHUNK = 1000
+_CHUNK = 512
 
 
 def _norms(values: np.ndarray) -> np.ndarray:
