@@ -106,12 +106,14 @@ def test_empty_inputs():
 
 @pytest.mark.parametrize("n_bits", [12, 22, 26])
 def test_binary_scores_equal_the_matrix_product(n_bits):
-    texts = SAMPLES * 3
+    texts = ["", *SAMPLES, "", "", *SAMPLES, ""]  # empty reviews first, inside and last
     weights = np.random.default_rng(0).normal(size=1 << n_bits)
     x = binary_features(texts, ngram_max=3, n_bits=n_bits)
-    scores = binary_scores(texts, [weights, weights**2], ngram_max=3)
-    np.testing.assert_allclose(scores[0], x @ weights, rtol=1e-12)
-    np.testing.assert_allclose(scores[1], x @ weights**2, rtol=1e-12)
+    x = x.astype(np.float64)
+    np.testing.assert_allclose(binary_scores(texts, weights, ngram_max=3), x @ weights, rtol=1e-12)
+    packed = binary_scores(texts, weights + 1j * weights**2, ngram_max=3)
+    np.testing.assert_allclose(packed.real, x @ weights, rtol=1e-12)
+    np.testing.assert_allclose(packed.imag, x @ weights**2, rtol=1e-12)
     for row in range(x.shape[0]):
         assert (np.diff(x[row].indices) > 0).all()  # sorted, no duplicates
     assert set(x.data.tolist()) <= {1.0}
