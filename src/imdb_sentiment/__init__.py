@@ -5,9 +5,9 @@ The public surface is small::
     from imdb_sentiment import load_imdb, train, load_model
 
     data = load_imdb()                       # the Large Movie Review Dataset as DataFrames
-    model = train("bow-mlp", out="models/bow-mlp")
+    model = train("ngram", out="models/ngram")   # the default kind; "bow-mlp" is the reference network
     model.predict_proba(["A triumph.", "Two hours I will never get back."])  # columns [negative, positive]
-    model = load_model("models/bow-mlp")
+    model = load_model("models/ngram")
 
 Keras runs on the PyTorch backend unless ``KERAS_BACKEND`` says otherwise, so one tensor library serves
 Keras and the transformer models.
@@ -20,7 +20,7 @@ import os
 # Must happen before anything imports keras; setdefault keeps a user's KERAS_BACKEND choice.
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-from imdb_sentiment.config import BowMlpConfig, SplitConfig
+from imdb_sentiment.config import BowMlpConfig, NgramConfig, SplitConfig
 from imdb_sentiment.data import ImdbData, load_imdb
 from imdb_sentiment.errors import (
     ConfigError,
@@ -44,6 +44,7 @@ __all__ = [
     "ImdbSentimentError",
     "InputError",
     "ModelError",
+    "NgramConfig",
     "NotFittedError",
     "SentimentModel",
     "SplitConfig",
@@ -61,4 +62,6 @@ def __getattr__(name: str) -> object:
     # `imdb-sentiment --help` or `load_imdb()` should not pay for it.
     if name == "BowMlpClassifier":
         return get_model_class("bow-mlp")
+    if name == "NgramClassifier":
+        return get_model_class("ngram")
     raise AttributeError(f"module 'imdb_sentiment' has no attribute {name!r}")
