@@ -184,8 +184,8 @@ def distinct_ngrams(texts: Sequence[str], *, ngram_max: int, n_bits: int) -> tup
     hashes, docs = tokenize_batch(texts)
     rows, cols = ngram_columns(hashes, docs, ngram_max=ngram_max, n_bits=n_bits)
     fits_32 = n_bits + max(len(texts) - 1, 1).bit_length() <= 32
-    dtype = np.uint32 if fits_32 else np.uint64
-    keys = (rows.astype(dtype) << dtype(n_bits)) | cols.astype(dtype)
+    dtype: type[np.unsignedinteger] = np.uint32 if fits_32 else np.uint64
+    keys: np.ndarray = np.left_shift(rows.astype(dtype), dtype(n_bits)) | cols.astype(dtype)
     keys.sort()
     keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
     return (keys >> dtype(n_bits)).astype(np.int64), (keys & dtype((1 << n_bits) - 1)).astype(np.int64)
