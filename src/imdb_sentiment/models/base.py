@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import platform
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from importlib import metadata
@@ -153,6 +154,11 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """Return the predicted label per review: 0 (negative) or 1 (positive)."""
         return self.predict_proba(texts).argmax(axis=1)
+
+    def _say(self, message: str) -> None:
+        """Report training progress on stderr when the model was built with ``verbose=True``."""
+        if getattr(self, "verbose", False):
+            print(message, file=sys.stderr, flush=True)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "classes_"):

@@ -97,10 +97,6 @@ class BowMlpClassifier(SentimentModel):
         )
         return {name: [float(v) for v in values] for name, values in result.history.items()}
 
-    def _say(self, message: str) -> None:
-        if self.verbose:
-            print(message, file=sys.stderr, flush=True)
-
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         x = self.vectorizer_.transform(texts)
         proba = self.network_.predict(_Batches(x, None, batch_size=_PREDICT_BATCH), verbose=0)

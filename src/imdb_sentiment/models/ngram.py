@@ -16,7 +16,6 @@ Weights: ``weights.npz`` (``feature_weights``, ``nb_ratio``, ``idf``, ``intercep
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -161,10 +160,6 @@ class NgramClassifier(SentimentModel):
         logits = np.concatenate(self._map_chunks(self._logits, texts))
         positive = 1.0 / (1.0 + np.exp(-logits))
         return np.column_stack((1.0 - positive, positive))
-
-    def _say(self, message: str) -> None:
-        if self.verbose:
-            print(message, file=sys.stderr, flush=True)
 
     def _save_weights(self, folder: Path) -> None:
         # Compressed: columns no training review hashed to have weight 0 and a constant ratio.
