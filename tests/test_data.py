@@ -312,10 +312,12 @@ def test_not_an_archive(tmp_path, make, message):
     assert_no_parquet()
 
 
-def test_truncated_archive(fake_imdb_archive, tmp_path):
+@pytest.mark.parametrize("keep", [0.1, 0.3, 0.5, 0.7, 0.9, 0.999])
+def test_truncated_archive(fake_imdb_archive, tmp_path, keep):
+    # Wherever the download broke off -- inside a member or between two -- the archive is named truncated.
     truncated = tmp_path / "truncated.tar.gz"
     whole = fake_imdb_archive.read_bytes()
-    truncated.write_bytes(whole[: len(whole) // 2])
+    truncated.write_bytes(whole[: int(len(whole) * keep)])
     with pytest.raises(DataError, match=r"is damaged or truncated.*download it again"):
         load(truncated)
     assert_no_parquet()

@@ -15,6 +15,7 @@ fingerprint of the source, so later loads are fast and a different archive is ne
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import http.client
 import math
@@ -240,8 +241,8 @@ def _iter_reviews(source: Path, *, progress: bool) -> Iterator[tuple[str, str, i
                     bar.update()
             return
         try:
-            # Stream mode ("r|gz") reads the archive once, front to back, without an index in memory.
-            with tarfile.open(source, mode="r|gz") as archive:
+            # Stream mode ("r|") reads the archive once, front to back, without an index in memory.
+            with gzip.open(source, "rb") as unzipped, tarfile.open(fileobj=unzipped, mode="r|") as archive:
                 for member in archive:
                     match = _REVIEW_PATH.search(member.name) if member.isfile() else None
                     if match is None:
@@ -251,6 +252,10 @@ def _iter_reviews(source: Path, *, progress: bool) -> Iterator[tuple[str, str, i
                     text = handle.read().decode("utf-8")
                     yield match[1], match[2], int(match[3]), int(match[4]), text
                     bar.update()
+                # tarfile stops quietly if the data breaks off between two members; reading the gzip
+                # stream to its end raises EOFError then, so a truncated archive is named as such.
+                while unzipped.read(1 << 20):
+                    pass
         except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as exc:
             raise DataError(f"{source} is damaged or truncated ({exc}); download it again") from None
 
