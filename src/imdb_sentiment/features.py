@@ -26,6 +26,8 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from imdb_sentiment.text import BREAK_TAG_PATTERN
+
 _BASE = np.uint64(0x100000001B3)  # the FNV-1a 64-bit prime
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio, for Fibonacci hashing
 _NGRAM_SALT = (
@@ -43,12 +45,12 @@ _SEPARATOR = "\x00"  # joins reviews; removed from the reviews themselves first
 _CLASS = np.zeros(256, dtype=np.uint8)
 for _c in b"abcdefghijklmnopqrstuvwxyz0123456789":
     _CLASS[_c] = 1
-_CLASS[0x80:] = 1  # UTF-8 lead and continuation bytes of non-ASCII characters (punctuation fixed below)
+_CLASS[0x80:] = 1  # UTF-8 bytes of non-ASCII characters (Unicode punctuation is spaced out beforehand)
 _CLASS[ord("'")] = 2
 _CLASS[ord("!")] = 3
 _CLASS[ord("?")] = 3
 
-_BREAK_TAG = re.compile(rb"<\s*br\s*/?\s*>")  # applied after lower-casing
+_BREAK_TAG = re.compile(BREAK_TAG_PATTERN.encode())  # applied after lower-casing, so no IGNORECASE
 _UNICODE_PUNCT = re.compile("[\u2000-\u206f]")
 
 

@@ -11,7 +11,9 @@ import re
 import unicodedata
 
 # IMDb reviews carry their paragraph breaks as literal ``<br />`` tags (sometimes ``<br>`` or ``<BR/>``).
-_BREAK_TAG = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
+#: IMDb's paragraph tag in any of its spellings; features.py compiles the same pattern for bytes.
+BREAK_TAG_PATTERN = r"<\s*br\s*/?\s*>"
+_BREAK_TAG = re.compile(BREAK_TAG_PATTERN, re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 
 #: Words (letters and digits, keeping inner apostrophes so that "don't" stays one token) plus "!" and "?",

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from imdb_sentiment.config import Config, SplitConfig
-from imdb_sentiment.data import load_imdb
+from imdb_sentiment.data import load_imdb, stratified_sample
 from imdb_sentiment.evaluate import compute_metrics
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.models.registry import DEFAULT_KIND, get_model_class
@@ -48,8 +48,6 @@ def train(
         ConfigError: unknown kind or config of the wrong kind.
         DataError: the dataset cannot be found or is invalid.
     """
-    from imdb_sentiment.data import stratified_sample
-
     cls = get_model_class(kind)
     dataset = load_imdb(data, split=split, include_unsup=cls.uses_unlabeled, progress=verbose)
     unlabeled = dataset.unsup["text"].tolist() if cls.uses_unlabeled else None

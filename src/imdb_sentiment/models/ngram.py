@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from imdb_sentiment.config import NgramConfig
+from imdb_sentiment.errors import ModelError
 from imdb_sentiment.features import binary_features, binary_scores
 from imdb_sentiment.models.base import SentimentModel
 
@@ -147,6 +148,9 @@ class NgramClassifier(SentimentModel):
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """The logit of *positive* for each review (float64)."""
         self._check_fitted()
+        return self._all_logits(texts)
+
+    def _all_logits(self, texts: list[str]) -> np.ndarray:
         return np.concatenate(self._map_chunks(self._logits, texts))
 
     def _logits(self, texts: list[str]) -> np.ndarray:
@@ -157,7 +161,7 @@ class NgramClassifier(SentimentModel):
         return scores.real / _norms(np.sqrt(scores.imag)) + self.intercept_
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        logits = np.concatenate(self._map_chunks(self._logits, texts))
+        logits = self._all_logits(texts)
         positive = 1.0 / (1.0 + np.exp(-logits))
         return np.column_stack((1.0 - positive, positive))
 
@@ -181,6 +185,4 @@ class NgramClassifier(SentimentModel):
         self._score_table = self._table()
         expected = 1 << self._cfg.n_bits
         if self.feature_weights_.shape != (expected,):
-            from imdb_sentiment.errors import ModelError
-
             raise ModelError(f"{folder / _WEIGHTS} has {self.feature_weights_.shape} weights, expected ({expected},)")
