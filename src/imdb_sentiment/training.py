@@ -49,6 +49,7 @@ def train(
         DataError: the dataset cannot be found or is invalid.
     """
     cls = get_model_class(kind)
+    cls.check_config(config if config is not None else cls.config_class())
     dataset = load_imdb(data, split=split, include_unsup=cls.uses_unlabeled, progress=verbose)
     unlabeled = dataset.unsup["text"].tolist() if cls.uses_unlabeled else None
     train_frame = dataset.train if limit is None else stratified_sample(dataset.train, limit, seed=dataset.split.seed)

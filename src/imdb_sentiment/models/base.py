@@ -39,7 +39,18 @@ HISTORY = "history.json"
 #: Column order of ``predict_proba`` and meaning of the integer labels 0 and 1.
 LABELS: tuple[str, str] = ("negative", "positive")
 
-_VERSIONED_PACKAGES = ("imdb-sentiment", "numpy", "scikit-learn", "keras", "torch", "pandas", "pyarrow")
+_VERSIONED_PACKAGES = (
+    "imdb-sentiment",
+    "numpy",
+    "scikit-learn",
+    "keras",
+    "torch",
+    "transformers",
+    "tokenizers",
+    "onnxruntime",
+    "pandas",
+    "pyarrow",
+)
 
 
 class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
@@ -90,6 +101,14 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     @abstractmethod
     def _load_weights(self, folder: Path) -> None:
         """Restore the fitted state written by ``_save_weights``."""
+
+    @classmethod
+    def check_config(cls, config: Config | None) -> None:
+        """Raise :class:`~imdb_sentiment.errors.ConfigError` if ``config`` cannot be trained as it is.
+
+        Called by :func:`~imdb_sentiment.training.train` before the dataset is loaded, so that a config
+        which is valid on its own but unusable (an ensemble without members) fails at once.
+        """
 
     # ----------------------------------------------------------------------------- the contract
     @property
@@ -182,19 +201,27 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
             raise ModelError(f"refusing to overwrite {path}: it exists and is not a saved model")
         with atomic_dir(path) as tmp:
             self._save_weights(tmp)
-            if self.history_:
-                write_json(tmp / HISTORY, self.history_)
-                from imdb_sentiment.evaluate import plot_history
-
-                plot_history(self.history_, tmp / "training_curves.png")
-            write_json(tmp / MANIFEST, self._manifest(tmp))
+            self._write_metadata(tmp)
         return path
+
+    def _write_metadata(self, folder: Path) -> None:
+        """Write the history, its plot and (last, as it hashes every other file) the manifest into ``folder``."""
+        if self.history_:
+            write_json(folder / HISTORY, self.history_)
+            from imdb_sentiment.evaluate import plot_history
+
+            plot_history(self.history_, folder / "training_curves.png")
+        write_json(folder / MANIFEST, self._manifest(folder))
+
+    def _manifest_extra(self) -> dict[str, Any]:
+        """Kind-specific manifest entries (e.g. the inference backend); none by default."""
+        return {}
 
     def _manifest(self, folder: Path) -> dict[str, Any]:
         files = {
             p.relative_to(folder).as_posix(): _sha256(p)
             for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != MANIFEST
+            if p.is_file() and p != folder / MANIFEST
         }
         return {
             "format_version": FORMAT_VERSION,
@@ -206,6 +233,7 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
             "split": self.info_.get("split"),
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "versions": library_versions(),
+            **self._manifest_extra(),
             "files": files,
         }
 

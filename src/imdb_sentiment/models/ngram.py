@@ -28,7 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from imdb_sentiment.config import NgramConfig
 from imdb_sentiment.errors import ModelError
 from imdb_sentiment.features import binary_features, binary_scores
-from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.models.base import SentimentModel, check_texts
 
 T = TypeVar("T")
 
@@ -148,7 +148,8 @@ class NgramClassifier(SentimentModel):
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """The logit of *positive* for each review (float64)."""
         self._check_fitted()
-        return self._all_logits(texts)
+        items = check_texts(texts, allow_empty=True)
+        return self._all_logits(items) if items else np.zeros(0)
 
     def _all_logits(self, texts: list[str]) -> np.ndarray:
         return np.concatenate(self._map_chunks(self._logits, texts))

@@ -16,6 +16,8 @@ from imdb_sentiment.models.base import SentimentModel, read_manifest
 _KINDS: dict[str, str] = {
     "bow-mlp": "imdb_sentiment.models.bow_mlp:BowMlpClassifier",
     "ngram": "imdb_sentiment.models.ngram:NgramClassifier",
+    "transformer": "imdb_sentiment.models.transformer:TransformerClassifier",
+    "ensemble": "imdb_sentiment.models.ensemble:EnsembleClassifier",
 }
 
 #: The kind `make run` and the CLI train when none is named.

