@@ -1,6 +1,10 @@
 """Train a model kind on the full IMDb train split, evaluate on the 25,000 test reviews, print one JSON line.
 
     python bench/accuracy.py --model bow-mlp [--data PATH] [--set key=value ...] [--no-peer]
+    python bench/accuracy.py --model-dir models/transformer [--no-peer]
+
+With ``--model-dir`` a model trained earlier (``imdb-sentiment train``, e.g. a transformer that trains for
+an hour) is scored instead of training one here; its training time comes from its manifest.
 
 Printed: test accuracy, log loss, F1, ROC-AUC, training seconds, inference reviews/s (raw text in,
 probabilities out), peak RSS, and the same figures for a peer measured in the same run -- scikit-learn's
@@ -21,7 +25,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from imdb_sentiment import get_model_class, load_imdb
+from imdb_sentiment import get_model_class, load_imdb, load_model
 from imdb_sentiment.evaluate import compute_metrics
 from imdb_sentiment.training import train
 
@@ -42,7 +46,7 @@ def _peer(train_texts: list[str], train_labels, test_texts: list[str], test_labe
         "name": "sklearn TfidfVectorizer(1-2) + LogisticRegression (defaults)",
         "accuracy": round(metrics["accuracy"], 4),
         "log_loss": round(metrics["log_loss"], 4),
-        "train_seconds": round(train_s, 1),
+        "train_seconds": round(train_s, 1) if train_s is not None else None,
         "reviews_per_s": round(metrics["reviews_per_s"], 1),
     }
 
@@ -51,15 +55,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="ngram", help="model kind")
     parser.add_argument("--data", default=None, help="dataset archive or folder (default: IMDB_DATA, cache)")
+    parser.add_argument("--model-dir", default=None, help="score this saved model instead of training one")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="config key=value")
     parser.add_argument("--no-peer", action="store_true", help="skip the scikit-learn peer")
     args = parser.parse_args(argv)
 
-    config = get_model_class(args.model).config_class().with_overrides(args.overrides)
     data = load_imdb(args.data, progress=False)
-    start = time.perf_counter()
-    model = train(args.model, config=config, data=args.data)
-    train_s = time.perf_counter() - start
+    if args.model_dir:
+        model = load_model(args.model_dir)
+        config = model.resolved_config
+        train_s = (model.info_.get("training") or {}).get("seconds")
+    else:
+        config = get_model_class(args.model).config_class().with_overrides(args.overrides)
+        start = time.perf_counter()
+        model = train(args.model, config=config, data=args.data)
+        train_s = time.perf_counter() - start
 
     test_texts = data.test["text"].tolist()
     test_labels = data.test["label"].to_numpy("int64")
@@ -68,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     metrics = compute_metrics(test_labels, proba, seconds=time.perf_counter() - start)
     result = {
         "bench": "accuracy",
-        "model": args.model,
+        "model": model.kind,
+        "model_dir": args.model_dir,
+        "backend": model._manifest_extra().get("backend"),
         "config": config.to_dict(),
         "n_test": metrics["n"],
         "accuracy": round(metrics["accuracy"], 4),

@@ -263,6 +263,60 @@ def predict(
 
 @app.command()
 @_guard
+def explain(
+    model_dir: Annotated[Path, typer.Argument(help="A saved model folder.")],
+    text: Annotated[str | None, typer.Argument(help="The review to explain (or --input).")] = None,
+    input_: Annotated[Path | None, typer.Option("--input", help="Read the review from this text file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as one JSON object.")] = False,
+    html_out: Annotated[
+        Path | None, typer.Option("--html", help="Write an HTML page with the highlighted review.")
+    ] = None,
+    attention_png: Annotated[
+        Path | None, typer.Option("--attention-png", help="Write an attention heatmap (transformer models).")
+    ] = None,
+    layer: Annotated[int | None, typer.Option(help="Attention layer for the heatmap (default: rollout).")] = None,
+    head: Annotated[int | None, typer.Option(help="Attention head (default: mean over heads).")] = None,
+    top_k: Annotated[int, typer.Option(help="Words listed either way in the terminal view.")] = 10,
+    steps: Annotated[int | None, typer.Option(help="Integrated-gradients steps (bow-mlp, transformer).")] = None,
+) -> None:
+    """Explain one prediction: the words that pushed it towards positive or negative."""
+    from imdb_sentiment.explain import plot_attention, to_html, to_terminal
+    from imdb_sentiment.models.registry import load_model
+
+    if (text is None) == (input_ is None):
+        raise InputError("give the review as TEXT or with --input FILE (one of them)")
+    if input_ is not None:
+        try:
+            text = input_.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {input_}: {exc}") from None
+    assert text is not None
+    if top_k < 1:
+        raise InputError("--top-k must be at least 1")
+    fitted = load_model(model_dir)
+    options = {"n_steps": steps} if steps is not None and fitted.kind != "ngram" else {}
+    if attention_png is None and fitted.kind in ("transformer", "ensemble"):
+        options["attention"] = False
+    explanation = fitted.explain(text, **options)
+    if html_out is not None:
+        from imdb_sentiment._atomic import atomic_path
+
+        with atomic_path(html_out) as tmp:
+            tmp.write_text(
+                "<!doctype html><meta charset='utf-8'><title>imdb-sentiment explanation</title>"
+                + to_html(explanation, title=f"{fitted.kind}: {model_dir}"),
+                encoding="utf-8",
+            )
+    if attention_png is not None:
+        plot_attention(explanation, attention_png, layer=layer, head=head)
+    if as_json:
+        typer.echo(explanation.to_json())
+    else:
+        _out.print(to_terminal(explanation, top_k=top_k), highlight=False, soft_wrap=True)
+
+
+@app.command()
+@_guard
 def export(
     model_dir: Annotated[Path, typer.Argument(help="A saved transformer model folder.")],
     out: Annotated[Path, typer.Option(help="Folder to write the exported model to.")],

@@ -48,6 +48,7 @@ def train(
         ConfigError: unknown kind or config of the wrong kind.
         DataError: the dataset cannot be found or is invalid.
     """
+    start_all = time.perf_counter()
     cls = get_model_class(kind)
     cls.check_config(config if config is not None else cls.config_class())
     dataset = load_imdb(data, split=split, include_unsup=cls.uses_unlabeled, progress=verbose)
@@ -73,6 +74,10 @@ def train(
     model.info_["metrics"] = metrics
     model.info_["data_fingerprint"] = dataset.fingerprint
     model.info_["split"] = split_info
+    model.info_["training"] = {
+        "seconds": round(time.perf_counter() - start_all, 1),
+        "reviews": split_info["train_reviews"],
+    }
     if out is not None:
         model.save(out)
     return model

@@ -31,6 +31,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from imdb_sentiment._atomic import atomic_dir, write_json
 from imdb_sentiment.config import Config
 from imdb_sentiment.errors import InputError, ModelError, NotFittedError
+from imdb_sentiment.explain import Explanation
 
 #: Bump when the folder layout or manifest changes incompatibly; ``load`` refuses newer versions.
 FORMAT_VERSION = 1
@@ -174,6 +175,30 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         """Return the predicted label per review: 0 (negative) or 1 (positive)."""
         return self.predict_proba(texts).argmax(axis=1)
 
+    def explain(self, text: str, **options: Any) -> Explanation:
+        """Explain the prediction for one review: which words pushed it towards *positive* or *negative*.
+
+        Attributions are contributions to the log-odds of *positive*, on the review's words (see
+        :mod:`imdb_sentiment.explain`); how they are computed depends on the kind (``Explanation.method``).
+
+        Args:
+            text: One review.
+            **options: Kind-specific settings (a transformer's ``n_steps`` and ``attention``).
+
+        Raises:
+            NotFittedError: the model has not been fitted or loaded.
+            InputError: ``text`` is not a non-empty string.
+        """
+        self._check_fitted()
+        if not isinstance(text, str):
+            raise InputError(f"explain() takes one review as a string, got {type(text).__name__}")
+        if not text.strip():
+            raise InputError("the review to explain is empty")
+        return self._explain(text, **options)
+
+    def _explain(self, text: str, **options: Any) -> Explanation:
+        raise ModelError(f"model kind {self.kind!r} cannot explain its predictions")
+
     def _say(self, message: str) -> None:
         """Report training progress on stderr when the model was built with ``verbose=True``."""
         if getattr(self, "verbose", False):
@@ -231,6 +256,7 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
             "metrics": self.info_.get("metrics", {}),
             "data_fingerprint": self.info_.get("data_fingerprint"),
             "split": self.info_.get("split"),
+            "training": self.info_.get("training"),
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "versions": library_versions(),
             **self._manifest_extra(),
@@ -260,7 +286,7 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         model.classes_ = np.array([0, 1])
         history = path / HISTORY
         model.history_ = json.loads(history.read_text(encoding="utf-8")) if history.is_file() else {}
-        model.info_ = {k: manifest.get(k) for k in ("metrics", "data_fingerprint", "split")}
+        model.info_ = {k: manifest.get(k) for k in ("metrics", "data_fingerprint", "split", "training")}
         model.info_["metrics"] = model.info_["metrics"] or {}
         return model
 

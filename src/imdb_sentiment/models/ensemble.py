@@ -13,6 +13,7 @@ and loaded on its own; ``stacker.json`` holds the weights.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ import numpy as np
 from imdb_sentiment._atomic import write_json
 from imdb_sentiment.config import EnsembleConfig
 from imdb_sentiment.errors import ConfigError, InputError, ModelError
+from imdb_sentiment.explain import Explanation, make_explanation
 from imdb_sentiment.models.base import SentimentModel, check_texts, read_manifest
 
 _STACKER = "stacker.json"
@@ -111,6 +113,33 @@ class EnsembleClassifier(SentimentModel):
         items = check_texts(texts, allow_empty=True)
         logits = np.column_stack([member_logits(m, items) for m in self.members_])
         return logits @ self.weights_ + self.intercept_
+
+    def _explain(self, text: str, **options: Any) -> Explanation:
+        """The members' word attributions (all in log-odds of *positive*, on the same words), combined with
+        the stacker's weights, as the ensemble's logit combines the members' logits."""
+        parts = [member.explain(text, **options) for member in self.members_]
+        totals = sum(w * np.array([t.attribution for t in p.tokens]) for w, p in zip(self.weights_, parts, strict=True))
+        tokens = tuple(
+            dataclasses.replace(t, attribution=float(a))
+            for t, a in zip(parts[0].tokens, np.atleast_1d(totals), strict=True)
+        )
+        extra = {k: getattr(p, k) for p in parts if p.attention is not None for k in ("pieces", "attention")}
+        return make_explanation(
+            text,
+            float(self.predict_proba([text])[0, 1]),
+            "weighted sum of the members' attributions ("
+            + "; ".join(f"{w:.3f} x {m.kind}" for w, m in zip(self.weights_, self.members_, strict=True))
+            + ")",
+            tokens,
+            details={
+                "intercept": self.intercept_,
+                "members": [
+                    {"kind": m.kind, "weight": float(w), "method": p.method, "p_positive": p.p_positive}
+                    for m, w, p in zip(self.members_, self.weights_, parts, strict=True)
+                ],
+            },
+            **extra,
+        )
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         positive = 1.0 / (1.0 + np.exp(-self.decision_function(texts)))

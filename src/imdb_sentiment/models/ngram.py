@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,8 +27,10 @@ from sklearn.linear_model import LogisticRegression
 
 from imdb_sentiment.config import NgramConfig
 from imdb_sentiment.errors import ModelError
-from imdb_sentiment.features import binary_features, binary_scores
+from imdb_sentiment.explain import Explanation, TokenAttribution, make_explanation
+from imdb_sentiment.features import binary_features, binary_scores, ngram_columns, tokenize_batch
 from imdb_sentiment.models.base import SentimentModel, check_texts
+from imdb_sentiment.text import word_spans
 
 T = TypeVar("T")
 
@@ -165,6 +167,40 @@ class NgramClassifier(SentimentModel):
         logits = self._all_logits(texts)
         positive = 1.0 / (1.0 + np.exp(-logits))
         return np.column_stack((1.0 - positive, positive))
+
+    def _explain(self, text: str, **options: Any) -> Explanation:
+        """Exact contributions: every distinct n-gram adds its weight (divided by the review's norm) to the
+        logit; each n-gram's share is split over its occurrences and, equally, over the words it spans.
+        They add up, with the intercept, to the model's logit (``details["logit"]``)."""
+        cfg = self._cfg
+        words = word_spans(text)
+        hashes, owner = (
+            tokenize_batch([w[0] for w in words]) if words else (np.zeros(0, np.uint64), np.zeros(0, np.int64))
+        )
+        _, columns = ngram_columns(hashes, np.zeros(len(hashes), dtype=np.int64), ngram_max=cfg.ngram_max,
+                                   n_bits=cfg.n_bits)  # fmt: skip
+        # ngram_columns lists the unigrams, then the bigrams, ...: recover each one's first token and order.
+        first = np.concatenate([np.arange(max(len(hashes) - n + 1, 0)) for n in range(1, cfg.ngram_max + 1)])
+        order = np.concatenate([np.full(max(len(hashes) - n + 1, 0), n) for n in range(1, cfg.ngram_max + 1)])
+        distinct, counts = np.unique(columns, return_counts=True)
+        norm = float(np.sqrt((self.feature_scale_[distinct] ** 2).sum())) if cfg.normalize else 1.0
+        norm = norm or 1.0
+        per_occurrence = self.feature_weights_[columns] / norm / counts[np.searchsorted(distinct, columns)]
+        totals = np.zeros(len(words))
+        for start, n, value in zip(first, order, per_occurrence, strict=True):
+            np.add.at(totals, owner[start : start + n], value / n)
+        tokens = tuple(
+            TokenAttribution(token=w, start=s, end=e, attribution=float(a))
+            for (w, s, e), a in zip(words, totals, strict=True)
+        )
+        logit = self.intercept_ + float(totals.sum())
+        return make_explanation(
+            text,
+            float(self.predict_proba([text])[0, 1]),
+            "exact linear contributions (weight x feature value, n-grams split over their words)",
+            tokens,
+            details={"intercept": self.intercept_, "logit": logit, "norm": norm, "distinct_ngrams": len(distinct)},
+        )
 
     def _save_weights(self, folder: Path) -> None:
         # Compressed: columns no training review hashed to have weight 0 and a constant ratio.

@@ -36,23 +36,19 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import torch
 
 from imdb_sentiment._atomic import atomic_dir, write_json
 from imdb_sentiment.config import TransformerConfig
 from imdb_sentiment.errors import ModelError
+from imdb_sentiment.explain import Explanation, fold_onto_words, make_explanation
 from imdb_sentiment.models.base import LABELS, SentimentModel, check_texts
-from imdb_sentiment.text import normalize
+from imdb_sentiment.text import normalize, normalize_with_offsets
 
 _MODEL_DIR = "model"
 _ONNX_FILE = "model.onnx"
 # Keys that change how training runs, not what it computes: they do not name a different checkpoint.
 _NOT_IN_CHECKPOINT_KEY = ("checkpoint_steps", "checkpoint_dir", "inference_batch_size", "device")
-
-
-def _torch() -> Any:
-    import torch
-
-    return torch
 
 
 class TransformerClassifier(SentimentModel):
@@ -87,23 +83,25 @@ class TransformerClassifier(SentimentModel):
         encodings = self._backend_tokenizer.encode_batch([normalize(t) for t in texts], add_special_tokens=False)
         return [e.ids for e in encodings]
 
-    def _windows(self, ids: list[int]) -> list[list[int]]:
-        """The model inputs (special tokens added) for one review's word pieces, per the truncation."""
+    def _window_positions(self, n: int) -> list[np.ndarray]:
+        """Which of a review's ``n`` word pieces go into each model input, per the truncation."""
         cfg = self._cfg
         budget = cfg.max_length - self._n_special
-        if len(ids) <= budget:
-            parts = [ids]
-        elif cfg.truncation == "head":
-            parts = [ids[:budget]]
-        elif cfg.truncation == "head_tail":
+        if n <= budget:
+            return [np.arange(n)]
+        if cfg.truncation == "head":
+            return [np.arange(budget)]
+        if cfg.truncation == "head_tail":
             head = round(budget * cfg.head_fraction)
-            parts = [ids[:head] + ids[len(ids) - (budget - head) :]]
-        else:
-            step = budget - cfg.stride
-            count = min(cfg.max_chunks, math.ceil((len(ids) - cfg.stride) / step))
-            starts = np.linspace(0, len(ids) - budget, count).round().astype(int)
-            parts = [ids[s : s + budget] for s in starts]
-        return [[*self._prefix, *p, *self._suffix] for p in parts]
+            return [np.concatenate((np.arange(head), np.arange(n - (budget - head), n)))]
+        step = budget - cfg.stride
+        count = min(cfg.max_chunks, math.ceil((n - cfg.stride) / step))
+        starts = np.linspace(0, n - budget, count).round().astype(int)
+        return [np.arange(s, s + budget) for s in starts]
+
+    def _windows(self, ids: list[int]) -> list[list[int]]:
+        """The model inputs (special tokens added) for one review's word pieces, per the truncation."""
+        return [[*self._prefix, *(ids[i] for i in p), *self._suffix] for p in self._window_positions(len(ids))]
 
     def _rows(self, texts: Sequence[str]) -> tuple[list[list[int]], np.ndarray]:
         """Model inputs for ``texts`` and, per input, the index of the review it comes from."""
@@ -150,7 +148,6 @@ class TransformerClassifier(SentimentModel):
             raise ModelError("max_length leaves no room for the review after the special tokens and stride")
 
     def _device(self) -> Any:
-        torch = _torch()
         wanted = self._cfg.device
         if wanted == "cuda" and not torch.cuda.is_available():
             raise ModelError("device=cuda was asked for, but torch sees no GPU")
@@ -166,7 +163,6 @@ class TransformerClassifier(SentimentModel):
         validation: tuple[list[str], np.ndarray] | None,
         unlabeled: list[str],
     ) -> dict[str, list[float]]:
-        torch = _torch()
         from transformers import AutoModelForSequenceClassification
 
         from imdb_sentiment.base_models import resolve_base_model
@@ -300,7 +296,6 @@ class TransformerClassifier(SentimentModel):
 
     # ----------------------------------------------------------------------------- inference
     def _torch_logits(self, ids: Any, mask: Any, device: Any, *, grad: bool = False) -> Any:
-        torch = _torch()
         ids, mask = ids.to(device), mask.to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             if grad:
@@ -312,7 +307,6 @@ class TransformerClassifier(SentimentModel):
         if self.backend_ == "onnx":
             (logits,) = self._session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
             return np.asarray(logits, dtype=np.float64)
-        torch = _torch()
         out = self._torch_logits(torch.as_tensor(ids), torch.as_tensor(mask), self._device())
         return out.float().cpu().numpy().astype(np.float64)
 
@@ -348,6 +342,86 @@ class TransformerClassifier(SentimentModel):
         logits = self._review_logits(texts)
         shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
         return shifted / shifted.sum(axis=1, keepdims=True)
+
+    # ----------------------------------------------------------------------------- explaining
+    def _explain(self, text: str, *, n_steps: int = 20, attention: bool = True, **options: Any) -> Explanation:
+        """Captum ``LayerIntegratedGradients`` on the embedding layer, towards the log-odds of *positive*.
+
+        The baseline keeps the special tokens and replaces every word piece by the padding token. With
+        ``chunks``, each window is attributed and the attributions averaged, as its logits are. Word
+        pieces are merged into the review's words by their character spans. With ``attention``, the
+        attention weights of every layer and head for the first window are attached.
+        """
+        if self.backend_ != "torch":
+            raise ModelError("explanations need the PyTorch model; explain the model this ONNX copy was exported from")
+        from captum.attr import LayerIntegratedGradients
+
+        normalized, origins = normalize_with_offsets(text)
+        encoding = self._backend_tokenizer.encode(normalized, add_special_tokens=False)
+        ids = np.asarray(encoding.ids, dtype=np.int64)
+        offsets = encoding.offsets
+        windows = self._window_positions(len(ids))
+        device = self._device()
+        self.network_.eval()
+
+        def log_odds(input_ids: Any, attention_mask: Any) -> Any:
+            logits = self.network_(input_ids=input_ids, attention_mask=attention_mask).logits.float()
+            return logits[:, 1] - logits[:, 0]
+
+        explainer = LayerIntegratedGradients(log_odds, self.network_.get_input_embeddings())
+        per_piece = np.zeros(len(ids))
+        deltas = []
+        for positions in windows:
+            row = [*self._prefix, *ids[positions].tolist(), *self._suffix]
+            inputs = torch.as_tensor([row], device=device)
+            baseline = inputs.clone()
+            baseline[0, len(self._prefix) : len(row) - len(self._suffix)] = self._pad_id
+            mask = torch.ones_like(inputs)
+            attributions, delta = explainer.attribute(
+                inputs, baselines=baseline, additional_forward_args=(mask,), n_steps=n_steps,
+                internal_batch_size=max(1, min(n_steps, 4096 // len(row))), return_convergence_delta=True,
+            )  # fmt: skip
+            summed = attributions.sum(dim=-1)[0].detach().float().cpu().numpy()
+            per_piece[positions] += summed[len(self._prefix) : len(row) - len(self._suffix)] / len(windows)
+            deltas.append(float(delta[0]))
+        spans = [(origins[a][0], origins[b - 1][1]) if b > a else (0, 0) for a, b in offsets]
+        tokens, unassigned = fold_onto_words(text, spans, per_piece)
+        extra: dict[str, Any] = {}
+        if attention:
+            first = windows[0]
+            row = [*self._prefix, *ids[first].tolist(), *self._suffix]
+            extra["pieces"] = tuple(self.tokenizer_.convert_ids_to_tokens(row))
+            extra["attention"] = self._attention(row)
+        return make_explanation(
+            text,
+            float(self.predict_proba([text])[0, 1]),
+            f"layer integrated gradients on the embeddings (Captum, {n_steps} steps, baseline: padding tokens)",
+            tokens,
+            details={
+                "baseline": "special tokens kept, every word piece replaced by the padding token",
+                "n_steps": n_steps,
+                "convergence_delta": float(np.mean(np.abs(deltas))),
+                "windows": len(windows),
+                "pieces": len(ids),
+                "pieces_used": len(np.unique(np.concatenate(windows))) if len(ids) else 0,
+                "unassigned": unassigned,
+            },
+            **extra,
+        )
+
+    def _attention(self, row: list[int]) -> np.ndarray:
+        """Attention weights ``(layers, heads, pieces, pieces)`` for one input (eager attention, which
+        returns them; the fast kernels used otherwise do not)."""
+        current = getattr(self.network_.config, "_attn_implementation", None)
+        try:
+            self.network_.set_attn_implementation("eager")
+            with torch.inference_mode():
+                inputs = torch.as_tensor([row], device=self._device())
+                out = self.network_(input_ids=inputs, attention_mask=torch.ones_like(inputs), output_attentions=True)
+            return np.stack([a[0].float().cpu().numpy() for a in out.attentions])
+        finally:
+            if current:
+                self.network_.set_attn_implementation(current)
 
     # ----------------------------------------------------------------------------- persistence
     def _save_weights(self, folder: Path) -> None:
@@ -391,10 +465,10 @@ class TransformerClassifier(SentimentModel):
         self._check_fitted()
         if self.backend_ != "torch":
             raise ModelError("this model is already ONNX; export the PyTorch model it was exported from")
-        torch = _torch()
         try:
-            import onnx  # noqa: F401
             import onnxruntime  # noqa: F401
+
+            import onnx  # noqa: F401
         except ImportError:
             raise ModelError("ONNX export needs the onnx extra: pip install 'imdb-sentiment[onnx]'") from None
         network = self.network_.to("cpu").eval()
@@ -448,21 +522,15 @@ class TransformerClassifier(SentimentModel):
         return path
 
 
-class _LogitsOnly:
+class _LogitsOnly(torch.nn.Module):
     """Wraps a Hugging Face model so that the traced graph returns the logits tensor only."""
 
-    def __new__(cls, network: Any) -> Any:
-        torch = _torch()
+    def __init__(self, network: Any) -> None:
+        super().__init__()
+        self.network = network
 
-        class Module(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.network = network
-
-            def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-                return self.network(input_ids=input_ids, attention_mask=attention_mask).logits
-
-        return Module()
+    def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+        return self.network(input_ids=input_ids, attention_mask=attention_mask).logits
 
 
 @contextlib.contextmanager
@@ -500,7 +568,8 @@ def _onnx_session(path: Path) -> Any:
 
 def _parameter_groups(network: Any, weight_decay: float) -> list[dict[str, Any]]:
     # The usual BERT recipe: no weight decay on biases and LayerNorm weights.
-    decay, no_decay = [], []
+    decay: list[Any] = []
+    no_decay: list[Any] = []
     for name, parameter in network.named_parameters():
         (no_decay if parameter.ndim < 2 or "LayerNorm" in name or "norm" in name.lower() else decay).append(parameter)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
@@ -519,7 +588,7 @@ def _length_grouped_batches(inputs: Sequence[list[int]], batch_size: int, *, see
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(inputs))
     pool = 50 * batch_size
-    batches = []
+    batches: list[np.ndarray] = []
     for start in range(0, len(order), pool):
         chunk = order[start : start + pool]
         chunk = chunk[np.argsort([-len(inputs[j]) for j in chunk], kind="stable")]
@@ -555,7 +624,6 @@ class _Checkpoint:
     def save(
         self, network: Any, optimizer: Any, scheduler: Any, state: dict[str, Any], best: dict[str, Any] | None
     ) -> None:
-        torch = _torch()
         from safetensors.torch import save_file
 
         with atomic_dir(self.folder) as tmp:
@@ -575,7 +643,6 @@ class _Checkpoint:
     def restore(self, network: Any, optimizer: Any, scheduler: Any) -> dict[str, Any] | None:
         if not (self.folder / "state.json").is_file():
             return None
-        torch = _torch()
         from safetensors.torch import load_file
 
         state: dict[str, Any] = json.loads((self.folder / "state.json").read_text(encoding="utf-8"))
