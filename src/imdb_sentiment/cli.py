@@ -315,6 +315,51 @@ def explain(
         _out.print(to_terminal(explanation, top_k=top_k), highlight=False, soft_wrap=True)
 
 
+@app.command("compare-explanations")
+@_guard
+def compare_explanations(
+    model_a: Annotated[Path, typer.Argument(help="A saved model folder.")],
+    model_b: Annotated[Path, typer.Argument(help="Another saved model folder.")],
+    report: Annotated[Path, typer.Option(help="Folder for index.html, comparison.json and the plots.")],
+    n: Annotated[int, typer.Option("--n", help="Test reviews to compare on (a seeded stratified sample).")] = 500,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+    data: DataOption = None,
+) -> None:
+    """Explain the same test reviews with two models and compare their explanations in an HTML report."""
+    from imdb_sentiment.compare import compare_explanations as compare
+    from imdb_sentiment.data import load_imdb, stratified_sample
+    from imdb_sentiment.models.registry import load_model
+
+    if n < 2:
+        raise InputError("--n must be at least 2")
+    first, second = load_model(model_a), load_model(model_b)
+    test = load_imdb(data).test
+    sample = stratified_sample(test, min(n, len(test)), seed=seed)
+    summary = compare(
+        first, second, sample["text"].tolist(), sample["label"].to_numpy("int64"), report,
+        names=(f"{first.kind}: {model_a.name}", f"{second.kind}: {model_b.name}"), progress=True,
+    )  # fmt: skip
+    table = Table(title=f"{summary['models'][0]} vs {summary['models'][1]} on {summary['n']} test reviews")
+    table.add_column("")
+    for name in summary["models"]:
+        table.add_column(name, justify="right")
+    faith = summary["faithfulness"]
+    for key in (
+        "comprehensiveness_mean",
+        "random_comprehensiveness_mean",
+        "sufficiency_mean",
+        "random_sufficiency_mean",
+    ):
+        table.add_row(key.replace("_", " "), *(f"{faith[m][key]:.3f}" for m in summary["models"]))
+    table.add_row("accuracy", *(f"{summary['accuracy'][m]:.2%}" for m in summary["models"]))
+    table.add_row("s / explanation", *(f"{summary['seconds_per_explanation'][m]:.3f}" for m in summary["models"]))
+    _out.print(table)
+    agreement = ", ".join(f"{k} {v:.3f}" for k, v in summary["agreement"].items())
+    _out.print(f"agreement of word rankings: {agreement}", highlight=False)
+    _out.print(f"predictions differ on {summary['predictions_disagree']} reviews; report: {report / 'index.html'}",
+               highlight=False)  # fmt: skip
+
+
 @app.command()
 @_guard
 def export(
