@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from imdb_sentiment.errors import ConfigError, ImdbSentimentError, InputError
@@ -59,7 +60,7 @@ def _guard(command: F) -> F:
         except ImdbSentimentError as exc:
             if _state["debug"]:
                 raise
-            _err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            _err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(2 if isinstance(exc, ConfigError | InputError) else 1) from None
         except KeyboardInterrupt:
             _err.print("interrupted", highlight=False)
@@ -293,6 +294,8 @@ def explain(
     assert text is not None
     if top_k < 1:
         raise InputError("--top-k must be at least 1")
+    if steps is not None and steps < 1:
+        raise InputError("--steps must be at least 1")
     fitted = load_model(model_dir)
     options = {"n_steps": steps} if steps is not None and fitted.kind != "ngram" else {}
     if attention_png is None and fitted.kind in ("transformer", "ensemble"):

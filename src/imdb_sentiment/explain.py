@@ -14,13 +14,19 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from imdb_sentiment.text import word_spans
+if TYPE_CHECKING:
+    from rich.text import Text
+
+from imdb_sentiment.text import BREAK_TAG_PATTERN, word_spans
+
+_BREAKS = re.compile(BREAK_TAG_PATTERN + r"|\n", re.IGNORECASE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,6 +131,14 @@ def make_explanation(
     )
 
 
+def check_steps(n_steps: int) -> None:
+    """Reject an integrated-gradients step count below 1 (Captum would fail with a bare assertion)."""
+    from imdb_sentiment.errors import InputError
+
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
+        raise InputError(f"n_steps must be a whole number >= 1, got {n_steps!r}")
+
+
 # ------------------------------------------------------------------------------------------- renderings
 def _scale(explanation: Explanation) -> float:
     return max((abs(t.attribution) for t in explanation.tokens), default=0.0) or 1.0
@@ -138,7 +152,7 @@ def to_html(explanation: Explanation, *, title: str | None = None) -> str:
     parts = []
     position = 0
     for token in explanation.tokens:
-        parts.append(html.escape(text[position : token.start]))
+        parts.append(_escape_between(text[position : token.start]))
         strength = min(abs(token.attribution) / scale, 1.0)
         colour = "22, 163, 74" if token.attribution > 0 else "220, 38, 38"
         parts.append(
@@ -148,8 +162,8 @@ def to_html(explanation: Explanation, *, title: str | None = None) -> str:
             else html.escape(text[token.start : token.end])
         )
         position = token.end
-    parts.append(html.escape(text[position:]))
-    body = "".join(parts).replace("\n", "<br>")
+    parts.append(_escape_between(text[position:]))
+    body = "".join(parts)
     heading = html.escape(title) if title else ""
     return (
         '<div class="imdb-explanation" style="font-family: sans-serif; line-height: 1.7">'
@@ -160,36 +174,36 @@ def to_html(explanation: Explanation, *, title: str | None = None) -> str:
     )
 
 
-def to_terminal(explanation: Explanation, *, top_k: int = 10) -> str:
-    """Rich console markup: the review with coloured words, then the strongest words either way."""
-    from rich.markup import escape
+def _escape_between(text: str) -> str:
+    # Between words: IMDb's break tags and newlines become line breaks; everything else is escaped.
+    return "<br>".join(html.escape(part) for part in _BREAKS.split(text))
+
+
+def to_terminal(explanation: Explanation, *, top_k: int = 10) -> Text:
+    """A rich ``Text`` for a console: the review with coloured words, then the strongest words either way.
+
+    Styles are applied to character spans, never written as markup, so review text that looks like rich
+    markup (``[bold]``) is shown as it is.
+    """
+    from rich.text import Text
 
     scale = _scale(explanation)
-    text = explanation.text
-    out = []
-    position = 0
+    out = Text()
+    out.append(explanation.label, style="bold")
+    out.append(f" ({explanation.probability:.1%}) - {explanation.method}\n\n")
+    review = Text(explanation.text)
     for token in explanation.tokens:
-        out.append(escape(text[position : token.start]))
         strength = abs(token.attribution) / scale
-        word = escape(text[token.start : token.end])
         if strength >= 0.15:
             style = ("bold " if strength >= 0.5 else "") + ("green" if token.attribution > 0 else "red")
-            out.append(f"[{style}]{word}[/]")
-        else:
-            out.append(word)
-        position = token.end
-    out.append(escape(text[position:]))
-    lines = [
-        f"[bold]{explanation.label}[/] ({explanation.probability:.1%}) - {escape(explanation.method)}",
-        "",
-        "".join(out),
-        "",
-    ]
+            review.stylize(style, token.start, token.end)
+    out.append_text(review)
+    out.append("\n")
     for heading, sign in (("towards positive", 1), ("towards negative", -1)):
         top = explanation.top(top_k, sign=sign)
-        listed = ", ".join(f"{escape(t.token)} ({t.attribution:+.3f})" for t in top) or "-"
-        lines.append(f"[bold]{heading}:[/] {listed}")
-    return "\n".join(lines)
+        out.append(f"\n{heading}: ", style="bold")
+        out.append(", ".join(f"{t.token} ({t.attribution:+.3f})" for t in top) or "-")
+    return out
 
 
 def plot_attention(
@@ -206,7 +220,7 @@ def plot_attention(
     if layer is None:
         matrix, what = attention_rollout(attention), "attention rollout over all layers"
     else:
-        if not -attention.shape[0] <= layer < attention.shape[0]:
+        if not 0 <= layer < attention.shape[0]:
             raise InputError(f"layer must be in [0, {attention.shape[0]}), got {layer}")
         if head is None:
             matrix, what = attention[layer].mean(axis=0), f"layer {layer}, mean over heads"

@@ -51,7 +51,9 @@ _CLASS[ord("!")] = 3
 _CLASS[ord("?")] = 3
 
 _BREAK_TAG = re.compile(BREAK_TAG_PATTERN.encode())  # applied after lower-casing, so no IGNORECASE
-_UNICODE_PUNCT = re.compile("[\u2000-\u206f]")
+# Non-ASCII characters that are not letters, digits or the underscore's kin (Unicode punctuation, symbols,
+# stray combining marks): TOKEN_PATTERN ends words at them, so they become spaces here too.
+_NOT_WORD = re.compile(r"[^\x00-\x7f\w]")
 
 
 def normalize_batch(texts: Sequence[str]) -> bytes:
@@ -74,10 +76,11 @@ def normalize_batch(texts: Sequence[str]) -> bytes:
 
 
 def _normalize_unicode(review: str) -> str:
-    # Curly apostrophes become straight ones ("don’t" is "don't"); other Unicode punctuation (dashes,
-    # curly double quotes, ellipsis) separates words.
+    # Curly apostrophes become straight ones ("don’t" is "don't"); other non-word characters (dashes,
+    # curly quotes, ellipsis, guillemets, symbols) separate words. Lower-casing comes last, as in
+    # text.word_spans (which matches on the text before lower-casing).
     review = unicodedata.normalize("NFC", review).replace("\u2019", "'")
-    return _UNICODE_PUNCT.sub(" ", review).lower()
+    return _NOT_WORD.sub(" ", review).lower()
 
 
 def _mix(h: np.ndarray) -> np.ndarray:

