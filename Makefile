@@ -9,7 +9,7 @@ MODEL ?= ngram
 MODELS ?= models
 REPORTS ?= reports
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test bench transformer bench-transformer bench-explain lint clean
 
 install: $(STAMP)
 
@@ -38,6 +38,20 @@ bench: install
 	$(PY) bench/accuracy.py --model ngram
 	$(PY) bench/accuracy.py --model bow-mlp
 	$(PY) bench/throughput.py --model ngram
+
+# The transformer benches need a trained transformer (about an hour on 2 CPU cores: make transformer).
+transformer: install
+	$(CLI) train --model transformer --out $(MODELS)/transformer
+	$(CLI) export $(MODELS)/transformer --onnx --int8 --out $(MODELS)/transformer-onnx-int8
+	$(CLI) train --model ensemble --set members=$(MODELS)/ngram,$(MODELS)/transformer-onnx-int8 --out $(MODELS)/ensemble
+
+bench-transformer: install
+	$(PY) bench/accuracy.py --model-dir $(MODELS)/transformer --no-peer
+	$(PY) bench/onnx.py $(MODELS)/transformer --limit 5000
+	$(PY) bench/accuracy.py --model-dir $(MODELS)/ensemble --no-peer
+
+bench-explain: install
+	$(PY) bench/explain.py $(MODELS)/ngram $(MODELS)/bow-mlp --n 500
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

@@ -5,9 +5,10 @@ The public surface is small::
     from imdb_sentiment import load_imdb, train, load_model
 
     data = load_imdb()                       # the Large Movie Review Dataset as DataFrames
-    model = train("ngram", out="models/ngram")   # the default kind; "bow-mlp" is the reference network
+    model = train("ngram", out="models/ngram")   # the default kind; also "bow-mlp", "transformer", "ensemble"
     model.predict_proba(["A triumph.", "Two hours I will never get back."])  # columns [negative, positive]
     model = load_model("models/ngram")
+    model.explain("Not bad at all.")         # which words pushed the prediction, and how much
 
 Keras runs on the PyTorch backend unless ``KERAS_BACKEND`` says otherwise, so one tensor library serves
 Keras and the transformer models.
@@ -20,7 +21,7 @@ import os
 # Must happen before anything imports keras; setdefault keeps a user's KERAS_BACKEND choice.
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-from imdb_sentiment.config import BowMlpConfig, NgramConfig, SplitConfig
+from imdb_sentiment.config import BowMlpConfig, EnsembleConfig, NgramConfig, SplitConfig, TransformerConfig
 from imdb_sentiment.data import ImdbData, load_imdb
 from imdb_sentiment.errors import (
     ConfigError,
@@ -30,6 +31,7 @@ from imdb_sentiment.errors import (
     ModelError,
     NotFittedError,
 )
+from imdb_sentiment.explain import Explanation, TokenAttribution
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.models.registry import available_kinds, get_model_class, load_model
 from imdb_sentiment.training import train
@@ -40,6 +42,8 @@ __all__ = [
     "BowMlpConfig",
     "ConfigError",
     "DataError",
+    "EnsembleConfig",
+    "Explanation",
     "ImdbData",
     "ImdbSentimentError",
     "InputError",
@@ -48,6 +52,8 @@ __all__ = [
     "NotFittedError",
     "SentimentModel",
     "SplitConfig",
+    "TokenAttribution",
+    "TransformerConfig",
     "__version__",
     "available_kinds",
     "get_model_class",
@@ -64,4 +70,8 @@ def __getattr__(name: str) -> object:
         return get_model_class("bow-mlp")
     if name == "NgramClassifier":
         return get_model_class("ngram")
+    if name == "TransformerClassifier":
+        return get_model_class("transformer")
+    if name == "EnsembleClassifier":
+        return get_model_class("ensemble")
     raise AttributeError(f"module 'imdb_sentiment' has no attribute {name!r}")

@@ -392,6 +392,22 @@ def export(
     )
 
 
+@app.command()
+@_guard
+def serve(
+    model_dirs: Annotated[list[Path], typer.Argument(help="Saved model folders; the first is the default.")],
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve models over HTTP: POST /v1/predict and /v1/explain, GET /v1/models and /health."""
+    from imdb_sentiment.serve import run
+
+    def announce(url: str) -> None:
+        _out.print(f"serving at {url}; API docs at {url}/docs; Ctrl-C stops", highlight=False, soft_wrap=True)
+
+    run(model_dirs, host, port, announce=announce)
+
+
 def _print_metrics(metrics: dict[str, Any], *, title: str) -> None:
     table = Table(title=title)
     table.add_column("metric")

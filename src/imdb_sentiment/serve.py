@@ -1,0 +1,447 @@
+"""The HTTP API: saved models behind FastAPI, thin over the library.
+
+    imdb-sentiment serve models/ngram models/bow-mlp --port 8000
+
+Routes (OpenAPI docs at ``/docs``):
+
+    POST /v1/predict   {"texts": [...], "model": optional}     -> a label and probabilities per review
+    POST /v1/explain   {"text": "...", "model": optional, "top_k": optional} -> the word attributions
+    GET  /v1/models    the loaded models: name, kind, whether default, stored metrics
+    GET  /health       {"status": "ok", "models": [...]}
+
+Every model is loaded once, when the app is created; the first folder given is the default model, and
+each is named after its folder ("ngram", then "ngram-2" for a second folder of that name). Limits come
+from :class:`ServeSettings` (environment variables ``IMDB_SENTIMENT_MAX_CHARS`` and so on) and are part of
+the request schemas, so the OpenAPI document states them and a request over a limit gets a 422 (413 for
+a body too large) that names the limit, never a 500.
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the endpoints' annotations at runtime, and
+# the request models are built inside create_app (their bounds come from the settings), where string
+# annotations could not be resolved.
+
+import dataclasses
+import socket
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal, cast
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, ValidationError
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from imdb_sentiment.errors import ConfigError, ImdbSentimentError, InputError
+from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.models.registry import load_model
+
+ENV_PREFIX = "IMDB_SENTIMENT_"
+#: Kinds whose ``explain`` would also compute attention weights, which the API does not return.
+_ATTENTION_KINDS = ("transformer", "ensemble")
+#: Exactly the characters ``str.strip()`` removes, as a JSON-Schema pattern "holds something else", so a
+#: schema-driven client (and schemathesis) agrees with the server on what a blank review is.
+_NOT_BLANK = r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
+class ServeSettings(BaseSettings):
+    """Limits of the HTTP API, read from ``IMDB_SENTIMENT_*`` environment variables (e.g. ``..._MAX_TEXTS``)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+
+    max_chars: int = Field(default=100_000, ge=1, description="Most characters in one review.")
+    max_texts: int = Field(default=256, ge=1, description="Most reviews in one predict request.")
+    max_body_bytes: int = Field(default=16 * 2**20, ge=1, description="Largest request body, in bytes.")
+
+
+def settings_from_env() -> ServeSettings:
+    """Read :class:`ServeSettings` from the environment.
+
+    Raises:
+        ConfigError: a variable is not a whole number or is out of range; the message names it.
+    """
+    try:
+        return ServeSettings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"bad serve setting in the environment: {problems}") from None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Response schemas (request schemas depend on the settings and are built in _request_models).
+
+
+class Prediction(BaseModel):
+    label: Literal["negative", "positive"]
+    probability: float = Field(description="Probability of `label`.")
+    p_positive: float = Field(description="Probability that the review is positive.")
+
+
+class PredictResponse(BaseModel):
+    model: str = Field(description="Name of the model that answered.")
+    predictions: list[Prediction] = Field(description="One per review, in the order given.")
+
+
+class TokenOut(BaseModel):
+    token: str
+    start: int = Field(description="Character offset of the word in `text`.")
+    end: int
+    attribution: float = Field(description="Contribution to the log-odds of positive (negative: towards negative).")
+
+
+class ExplainResponse(BaseModel):
+    text: str
+    label: Literal["negative", "positive"]
+    probability: float
+    p_positive: float
+    method: str = Field(description="How the attributions were computed.")
+    tokens: list[TokenOut] = Field(description="Every word of the review, in order.")
+    details: dict[str, Any] = Field(description="Method-specific figures (intercept, baseline, ...).")
+    pieces: list[str] | None = Field(default=None, description="Word pieces (transformer models only).")
+    top: list[TokenOut] | None = Field(default=None, description="The `top_k` words by |attribution|, if asked.")
+
+
+class ModelInfo(BaseModel):
+    name: str
+    kind: str
+    default: bool
+    metrics: dict[str, Any] = Field(description="Metrics stored with the model, by split (validation, test).")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    models: list[str]
+
+
+class ErrorMessage(BaseModel):
+    detail: str
+
+
+def _check_text(text: str) -> str:
+    # (An unpaired surrogate such as "\ud800", which JSON allows, never gets here: pydantic refuses it.)
+    if not text.strip():
+        raise PydanticCustomError("blank_text", "the review is empty or only whitespace; give the review's text")
+    return text
+
+
+def _json_integer(value: Any) -> Any:
+    # JSON Schema's "integer" is any number with no fraction (3 and 3.0, not true or "3"): stricter than
+    # pydantic's lax int, looser than its strict one.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+class _PredictShape(BaseModel):
+    """The fields of a predict request; the served schema subclasses it with the settings' bounds."""
+
+    model_config = ConfigDict(extra="forbid")
+    texts: list[str]
+    model: str | None = None
+
+
+class _ExplainShape(BaseModel):
+    """The fields of an explain request; the served schema subclasses it with the settings' bounds."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    model: str | None = None
+    top_k: Annotated[int, Field(ge=1, le=1000), BeforeValidator(_json_integer)] | None = Field(
+        default=None, description="Also list this many words with the largest |attribution|."
+    )
+
+
+def _request_models(settings: ServeSettings, names: Sequence[str]) -> tuple[type[_PredictShape], type[_ExplainShape]]:
+    """Subclass the request schemas with the settings' bounds in them (and so in the OpenAPI document)."""
+    max_chars = settings.max_chars
+
+    def model_field() -> Any:
+        return Field(
+            default=None,
+            max_length=200,
+            description=f"Model to use: one of {', '.join(names)} (default {names[0]}).",
+            examples=[names[0]],
+        )
+
+    class PredictRequest(_PredictShape):
+        texts: list[
+            Annotated[
+                StrictStr,
+                Field(min_length=1, max_length=max_chars, json_schema_extra={"pattern": _NOT_BLANK}),
+                AfterValidator(_check_text),
+            ]
+        ] = Field(
+            min_length=1,
+            max_length=settings.max_texts,
+            description=f"Reviews to classify: 1 to {settings.max_texts}, each at most {max_chars:,} characters.",
+            examples=[["A triumph from start to finish.", "Two hours I will never get back."]],
+        )
+        model: str | None = model_field()
+
+    class ExplainRequest(_ExplainShape):
+        text: Annotated[
+            StrictStr,
+            Field(min_length=1, max_length=max_chars, json_schema_extra={"pattern": _NOT_BLANK}),
+            AfterValidator(_check_text),
+        ] = Field(
+            description=f"The review to explain, at most {max_chars:,} characters.",
+            examples=["Not bad at all: the cast is superb."],
+        )
+        model: str | None = model_field()
+
+    return PredictRequest, ExplainRequest
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Errors and the body-size limit. (The handlers are `async` so that Starlette does not send them to a thread.)
+
+_SETTING_OF_ERROR = {"string_too_long": "MAX_CHARS", "too_long": "MAX_TEXTS"}
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """422 with ``loc``, ``msg`` and ``type`` per problem; the input is not echoed (it may be 100,000 characters)."""
+    assert isinstance(exc, RequestValidationError)
+    detail = []
+    for error in exc.errors():
+        loc = list(error.get("loc", ()))
+        msg = str(error.get("msg", "invalid"))
+        kind = str(error.get("type", "value_error"))
+        ctx = error.get("ctx") or {}
+        if kind == "json_invalid" and "error" in ctx:
+            msg = f"{msg}: {ctx['error']}; send a JSON object"
+        elif kind in _SETTING_OF_ERROR and len(loc) > 1 and loc[1] in ("texts", "text"):
+            msg = f"{msg} (the limit is {ENV_PREFIX}{_SETTING_OF_ERROR[kind]})"
+        detail.append({"loc": loc, "msg": msg, "type": kind})
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI answers 400 to a body it cannot even decode (bytes that are not UTF-8); to the client that
+        # is malformed JSON like any other, so it gets the same 422.
+        msg = f"JSON decode error: {exc.__cause__}; send a JSON object encoded as UTF-8"
+        return JSONResponse({"detail": [{"loc": ["body"], "msg": msg, "type": "json_invalid"}]}, status_code=422)
+    return await http_exception_handler(request, exc)
+
+
+async def _library_error(request: Request, exc: Exception) -> JSONResponse:
+    """The library's deliberate errors: bad input is the client's (422), anything else is ours (500, one line)."""
+    if isinstance(exc, InputError):
+        return JSONResponse({"detail": [{"loc": ["body"], "msg": str(exc), "type": "input_error"}]}, status_code=422)
+    return JSONResponse({"detail": str(exc)}, status_code=500)
+
+
+class _BodyLimit:
+    """Answer 413 to a request body over ``max_bytes``.
+
+    A declared Content-Length over the limit is refused before any of the body is read; bytes are also
+    counted as they arrive, so a chunked body (no Content-Length) or a lying one is stopped at the limit
+    instead of being buffered whole.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            message = f"request body too large: {declared:,} bytes, the limit is {self._limit()}"
+            await JSONResponse({"detail": message}, status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Raised inside the endpoint's body parsing, FastAPI re-raises HTTPException as is.
+                    raise HTTPException(413, f"request body too large: over the limit of {self._limit()}")
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _limit(self) -> str:
+        return f"{self.max_bytes:,} bytes ({ENV_PREFIX}MAX_BODY_BYTES)"
+
+
+def _content_length(scope: Scope) -> int | None:
+    for key, value in scope.get("headers", ()):
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The app.
+
+
+def _unique_names(model_dirs: Sequence[Path]) -> list[str]:
+    names: list[str] = []
+    for folder in model_dirs:
+        base = folder.resolve().name or "model"
+        name, n = base, 1
+        while name in names:
+            n += 1
+            name = f"{base}-{n}"
+        names.append(name)
+    return names
+
+
+def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None = None) -> FastAPI:
+    """Load the models once and return the API as a FastAPI app.
+
+    Args:
+        model_dirs: Saved model folders; the first is the default. Each is named after its folder.
+        settings: Limits; default: read from ``IMDB_SENTIMENT_*`` environment variables.
+
+    Returns:
+        The app, for uvicorn or ``fastapi.testclient.TestClient``.
+
+    Raises:
+        InputError: no model folder given.
+        ModelError: a folder is not a saved model.
+        ConfigError: a limit in the environment is invalid.
+    """
+    from imdb_sentiment import __version__
+
+    if isinstance(model_dirs, str | Path):
+        model_dirs = [model_dirs]
+    if not model_dirs:
+        raise InputError("give at least one saved model folder to serve")
+    settings = settings if settings is not None else settings_from_env()
+    folders = [Path(folder) for folder in model_dirs]
+    names = _unique_names(folders)
+    models: dict[str, SentimentModel] = {name: load_model(folder) for name, folder in zip(names, folders, strict=True)}
+    default = names[0]
+    PredictBody, ExplainBody = _request_models(settings, names)
+
+    app = FastAPI(
+        title="imdb-sentiment",
+        version=__version__,
+        description=(
+            "Tell whether movie reviews are positive or negative, and which words made the model think so.\n\n"
+            f"Models: {', '.join(f'`{n}` ({models[n].kind})' for n in names)}; default `{default}`. "
+            f"Limits: {settings.max_texts} reviews per request, {settings.max_chars:,} characters per review, "
+            f"{settings.max_body_bytes:,} bytes per request body."
+        ),
+    )
+    app.add_middleware(_BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ImdbSentimentError, _library_error)
+    unknown = {"model": ErrorMessage, "description": "No model of that name is loaded."}
+    too_large = {"model": ErrorMessage, "description": "The request body is over the size limit."}
+
+    def pick(name: str | None) -> tuple[str, SentimentModel]:
+        if name is None:
+            return default, models[default]
+        if name not in models:
+            raise HTTPException(404, f"unknown model {name!r}; the loaded models are: {', '.join(names)}")
+        return name, models[name]
+
+    # Plain `def` endpoints: prediction is CPU-bound, so FastAPI runs them in its threadpool and the event
+    # loop stays free to accept and parse other requests meanwhile.
+    @app.post("/v1/predict", response_model=PredictResponse, tags=["predict"], responses={404: unknown, 413: too_large})
+    def predict(body: PredictBody) -> PredictResponse:  # type: ignore[valid-type]  # built per app
+        """Classify reviews: a label, its probability and the probability of positive, for each."""
+        request = cast(_PredictShape, body)
+        name, model = pick(request.model)
+        proba = model.predict_proba(request.texts)
+        predictions = [
+            Prediction(label="positive" if pos > neg else "negative", probability=max(neg, pos), p_positive=pos)
+            for neg, pos in proba.tolist()
+        ]
+        return PredictResponse(model=name, predictions=predictions)
+
+    @app.post(
+        "/v1/explain",
+        response_model=ExplainResponse,
+        response_model_exclude_unset=True,
+        tags=["predict"],
+        responses={404: unknown, 413: too_large},
+    )
+    def explain(body: ExplainBody) -> dict[str, Any]:  # type: ignore[valid-type]  # built per app
+        """Explain one prediction: each word's push towards positive (or negative), in log-odds."""
+        request = cast(_ExplainShape, body)
+        _, model = pick(request.model)
+        options = {"attention": False} if model.kind in _ATTENTION_KINDS else {}
+        explanation = model.explain(request.text, **options)
+        out = explanation.to_dict()
+        if request.top_k is not None:
+            out["top"] = [dataclasses.asdict(t) for t in explanation.top(request.top_k)]
+        return out
+
+    @app.get("/v1/models", response_model=list[ModelInfo], tags=["models"])
+    def list_models() -> list[ModelInfo]:
+        """The loaded models, the default first, with the metrics stored beside their weights."""
+        return [
+            ModelInfo(name=n, kind=m.kind, default=n == default, metrics=m.info_.get("metrics") or {})
+            for n, m in models.items()
+        ]
+
+    @app.get("/health", response_model=Health, tags=["health"])
+    def health() -> Health:
+        """Liveness: the server is up and its models are loaded."""
+        return Health(status="ok", models=names)
+
+    return app
+
+
+def run(
+    model_dirs: Sequence[str | Path],
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    settings: ServeSettings | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> None:
+    """Load the models and serve them with uvicorn until interrupted.
+
+    Args:
+        model_dirs: Saved model folders; the first is the default.
+        host: Address to listen on (loopback by default; ``0.0.0.0`` for every interface).
+        port: Port to listen on.
+        settings: Limits; default: from the environment.
+        announce: Called with the base URL once the models are loaded and the port is free, just before serving.
+
+    Raises:
+        ModelError: a folder is not a saved model.
+        InputError: the address cannot be listened on (e.g. the port is taken).
+    """
+    import uvicorn
+
+    app = create_app(model_dirs, settings)
+    _check_can_listen(host, port)
+    if announce is not None:
+        announce(f"http://{f'[{host}]' if ':' in host else host}:{port}")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    # uvicorn reports a taken port as a log line and exits; checking first gives the CLI's one-line error.
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise InputError(f"cannot listen on {host!r}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise InputError(
+                f"cannot listen on {host}:{port}: {exc.strerror}; is another server running there? try another --port"
+            ) from None
