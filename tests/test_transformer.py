@@ -27,7 +27,7 @@ from imdb_sentiment import (
     load_model,
 )
 from imdb_sentiment.config import TransformerConfig
-from imdb_sentiment.models import transformer as transformer_module
+from imdb_sentiment.models import training_loop
 from imdb_sentiment.models.transformer import TransformerClassifier
 
 FAST = {"max_length": 48, "stride": 8, "epochs": 6, "batch_size": 8, "learning_rate": 3e-3}
@@ -142,8 +142,8 @@ def test_max_steps_subset_and_grad_accum_bound_the_work(tiny_bert, toy_reviews_f
 def test_subset_is_stratified_and_seeded():
     texts = [f"review {i}" for i in range(100)]
     labels = np.array([0] * 70 + [1] * 30)
-    picked, picked_labels = transformer_module._stratified_subset(texts, labels, 20, seed=0)
-    again, _ = transformer_module._stratified_subset(texts, labels, 20, seed=0)
+    picked, picked_labels = training_loop.stratified_subset(texts, labels, 20, seed=0)
+    again, _ = training_loop.stratified_subset(texts, labels, 20, seed=0)
     assert picked == again and len(picked) == 20
     assert picked_labels.sum() == 6  # 30% positive, as in the full set
 

@@ -28,7 +28,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import shutil
 import warnings
 from collections.abc import Iterator, Sequence
@@ -38,11 +37,19 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from imdb_sentiment._atomic import atomic_dir, write_json
+from imdb_sentiment._atomic import atomic_dir
 from imdb_sentiment.config import TransformerConfig
 from imdb_sentiment.errors import ModelError
 from imdb_sentiment.explain import Explanation, check_steps, fold_onto_words, make_explanation
 from imdb_sentiment.models.base import LABELS, SentimentModel, check_texts
+from imdb_sentiment.models.onnx_runtime import LogitsOnly, onnx_session
+from imdb_sentiment.models.training_loop import (
+    Checkpoint,
+    length_grouped_batches,
+    parameter_groups,
+    progress,
+    stratified_subset,
+)
 from imdb_sentiment.text import normalize, normalize_with_offsets
 
 _MODEL_DIR = "model"
@@ -184,9 +191,9 @@ class TransformerClassifier(SentimentModel):
         self.network_.to(device)
 
         if cfg.subset and cfg.subset < len(texts):
-            texts, labels = _stratified_subset(texts, labels, cfg.subset, cfg.seed)
+            texts, labels = stratified_subset(texts, labels, cfg.subset, cfg.seed)
         if validation is not None and cfg.eval_subset and cfg.eval_subset < len(validation[0]):
-            validation = _stratified_subset(*validation, cfg.eval_subset, cfg.seed)
+            validation = stratified_subset(*validation, cfg.eval_subset, cfg.seed)
         self._say(f"tokenising {len(texts):,} training reviews ...")
         inputs, owners = self._rows(texts)
         row_labels = labels[owners]
@@ -196,11 +203,11 @@ class TransformerClassifier(SentimentModel):
         if cfg.max_steps:
             total_steps = min(total_steps, cfg.max_steps)
 
-        optimizer = torch.optim.AdamW(_parameter_groups(self.network_, cfg.weight_decay), lr=cfg.learning_rate)
+        optimizer = torch.optim.AdamW(parameter_groups(self.network_, cfg.weight_decay), lr=cfg.learning_rate)
         from transformers import get_linear_schedule_with_warmup
 
         scheduler = get_linear_schedule_with_warmup(optimizer, round(cfg.warmup_ratio * total_steps), total_steps)
-        checkpoint = _Checkpoint(self._checkpoint_dir(texts, labels), verbose=self.verbose)
+        checkpoint = Checkpoint(self._checkpoint_dir(texts, labels), verbose=self.verbose)
         state = checkpoint.restore(self.network_, optimizer, scheduler) or {
             "epoch": 0,
             "batch": 0,
@@ -217,10 +224,10 @@ class TransformerClassifier(SentimentModel):
         for epoch in range(state["epoch"], cfg.epochs):
             if done:
                 break
-            order = _length_grouped_batches(inputs, cfg.batch_size, seed=cfg.seed + epoch)
+            order = length_grouped_batches(inputs, cfg.batch_size, seed=cfg.seed + epoch)
             self.network_.train()
             loss_sum, correct, seen = 0.0, 0, 0
-            bar = _progress(
+            bar = progress(
                 total=len(order), initial=state["batch"], desc=f"epoch {epoch + 1}/{cfg.epochs}", enabled=self.verbose
             )
             for b in range(state["batch"], len(order)):
@@ -319,7 +326,7 @@ class TransformerClassifier(SentimentModel):
         logits = np.zeros((len(inputs), 2))
         if self.backend_ == "torch":
             self.network_.eval()
-        bar = _progress(total=len(inputs), desc="scoring", enabled=self.verbose and len(inputs) > 4 * size)
+        bar = progress(total=len(inputs), desc="scoring", enabled=self.verbose and len(inputs) > 4 * size)
         for start in range(0, len(order), size):
             batch = order[start : start + size]
             logits[batch] = self._batch_logits(*self._pad([inputs[j] for j in batch]))
@@ -441,7 +448,7 @@ class TransformerClassifier(SentimentModel):
         if (folder / _ONNX_FILE).is_file():
             self.backend_ = "onnx"
             self.network_ = None
-            self._session = _onnx_session(folder / _ONNX_FILE)
+            self._session = onnx_session(folder / _ONNX_FILE)
             return
         from transformers import AutoModelForSequenceClassification
 
@@ -488,7 +495,7 @@ class TransformerClassifier(SentimentModel):
                 # only on shapes that stay dynamic here, which the tests check against PyTorch.
                 warnings.simplefilter("ignore")
                 torch.onnx.export(
-                    _LogitsOnly(network),
+                    LogitsOnly(network),
                     (torch.as_tensor(sample[0]), torch.as_tensor(sample[1])),
                     str(raw),
                     input_names=["input_ids", "attention_mask"],
@@ -523,17 +530,6 @@ class TransformerClassifier(SentimentModel):
         return path
 
 
-class _LogitsOnly(torch.nn.Module):
-    """Wraps a Hugging Face model so that the traced graph returns the logits tensor only."""
-
-    def __init__(self, network: Any) -> None:
-        super().__init__()
-        self.network = network
-
-    def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-        return self.network(input_ids=input_ids, attention_mask=attention_mask).logits
-
-
 @contextlib.contextmanager
 def _quiet_transformers() -> Iterator[None]:
     """Silence transformers' info and warning logs and its progress bars for the block."""
@@ -553,113 +549,3 @@ def _quiet_transformers() -> Iterator[None]:
 
 def _parameters(network: Any) -> int:
     return sum(p.numel() for p in network.parameters())
-
-
-def _onnx_session(path: Path) -> Any:
-    try:
-        import onnxruntime as ort
-    except ImportError:
-        raise ModelError(
-            f"{path} is an ONNX model; install the onnx extra: pip install 'imdb-sentiment[onnx]'"
-        ) from None
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = os.cpu_count() or 1
-    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
-
-
-def _parameter_groups(network: Any, weight_decay: float) -> list[dict[str, Any]]:
-    # The usual BERT recipe: no weight decay on biases and LayerNorm weights.
-    decay: list[Any] = []
-    no_decay: list[Any] = []
-    for name, parameter in network.named_parameters():
-        (no_decay if parameter.ndim < 2 or "LayerNorm" in name or "norm" in name.lower() else decay).append(parameter)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def _stratified_subset(texts: Sequence[str], labels: np.ndarray, n: int, seed: int) -> tuple[list[str], np.ndarray]:
-    from sklearn.model_selection import train_test_split
-
-    keep, _ = train_test_split(np.arange(len(texts)), train_size=n, stratify=labels, random_state=seed)
-    keep = np.sort(keep)
-    return [texts[i] for i in keep], labels[keep]
-
-
-def _length_grouped_batches(inputs: Sequence[list[int]], batch_size: int, *, seed: int) -> list[np.ndarray]:
-    """Shuffled batches of inputs of similar length: shuffle, sort within pools of 50 batches, shuffle batches."""
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(inputs))
-    pool = 50 * batch_size
-    batches: list[np.ndarray] = []
-    for start in range(0, len(order), pool):
-        chunk = order[start : start + pool]
-        chunk = chunk[np.argsort([-len(inputs[j]) for j in chunk], kind="stable")]
-        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-    return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def _progress(*, total: int, desc: str, enabled: bool, initial: int = 0) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=total,
-        initial=initial,
-        desc=desc,
-        unit="batch" if desc != "scoring" else "input",
-        disable=not enabled,
-        dynamic_ncols=True,
-    )
-
-
-class _Checkpoint:
-    """A resumable training state in one folder, replaced atomically at each save.
-
-    Holds the current weights and the best ones so far (safetensors), the optimiser, scheduler and random
-    number generator states (``torch.save`` of tensors and numbers only, read back with
-    ``weights_only=True``, which refuses anything else), and the loop's position (``state.json``).
-    """
-
-    def __init__(self, folder: Path, *, verbose: bool) -> None:
-        self.folder = folder
-        self.verbose = verbose
-
-    def save(
-        self, network: Any, optimizer: Any, scheduler: Any, state: dict[str, Any], best: dict[str, Any] | None
-    ) -> None:
-        from safetensors.torch import save_file
-
-        with atomic_dir(self.folder) as tmp:
-            save_file({k: v.contiguous() for k, v in network.state_dict().items()}, tmp / "current.safetensors")
-            if best is not None:
-                save_file({k: v.contiguous() for k, v in best.items()}, tmp / "best.safetensors")
-            torch.save(
-                {
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "rng": torch.get_rng_state(),
-                },
-                tmp / "training_state.pt",
-            )
-            write_json(tmp / "state.json", state)
-
-    def restore(self, network: Any, optimizer: Any, scheduler: Any) -> dict[str, Any] | None:
-        if not (self.folder / "state.json").is_file():
-            return None
-        from safetensors.torch import load_file
-
-        state: dict[str, Any] = json.loads((self.folder / "state.json").read_text(encoding="utf-8"))
-        device = next(network.parameters()).device
-        network.load_state_dict(load_file(self.folder / "current.safetensors", device=str(device)))
-        saved = torch.load(self.folder / "training_state.pt", weights_only=True, map_location=device)
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        torch.set_rng_state(saved["rng"].cpu())
-        return state
-
-    def best_weights(self) -> dict[str, Any] | None:
-        from safetensors.torch import load_file
-
-        file = self.folder / "best.safetensors"
-        return load_file(file) if file.is_file() else None
-
-    def discard(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
