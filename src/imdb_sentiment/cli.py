@@ -400,7 +400,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve models over HTTP: POST /v1/predict and /v1/explain, GET /v1/models and /health."""
-    from imdb_sentiment.serve import run
+    from imdb_sentiment.serving import run
 
     def announce(url: str) -> None:
         _out.print(f"serving at {url}; API docs at {url}/docs; Ctrl-C stops", highlight=False, soft_wrap=True)

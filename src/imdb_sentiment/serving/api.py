@@ -24,179 +24,33 @@ import dataclasses
 import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast
+from typing import Any, cast
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, ValidationError
-from pydantic_core import PydanticCustomError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from imdb_sentiment.errors import ConfigError, ImdbSentimentError, InputError
+from imdb_sentiment.errors import ImdbSentimentError, InputError
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.models.registry import load_model
+from imdb_sentiment.serving.schemas import (
+    ErrorMessage,
+    ExplainResponse,
+    ExplainShape,
+    Health,
+    ModelInfo,
+    Prediction,
+    PredictResponse,
+    PredictShape,
+    request_models,
+)
+from imdb_sentiment.serving.settings import ENV_PREFIX, ServeSettings, settings_from_env
 
-ENV_PREFIX = "IMDB_SENTIMENT_"
-#: Kinds whose ``explain`` would also compute attention weights, which the API does not return.
 _ATTENTION_KINDS = ("transformer", "ensemble")
-#: Exactly the characters ``str.strip()`` removes, as a JSON-Schema pattern "holds something else", so a
-#: schema-driven client (and schemathesis) agrees with the server on what a blank review is.
-_NOT_BLANK = r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
-
-class ServeSettings(BaseSettings):
-    """Limits of the HTTP API, read from ``IMDB_SENTIMENT_*`` environment variables (e.g. ``..._MAX_TEXTS``)."""
-
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
-
-    max_chars: int = Field(default=100_000, ge=1, description="Most characters in one review.")
-    max_texts: int = Field(default=256, ge=1, description="Most reviews in one predict request.")
-    max_body_bytes: int = Field(default=16 * 2**20, ge=1, description="Largest request body, in bytes.")
-
-
-def settings_from_env() -> ServeSettings:
-    """Read :class:`ServeSettings` from the environment.
-
-    Raises:
-        ConfigError: a variable is not a whole number or is out of range; the message names it.
-    """
-    try:
-        return ServeSettings()
-    except ValidationError as exc:
-        problems = "; ".join(f"{ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"bad serve setting in the environment: {problems}") from None
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Response schemas (request schemas depend on the settings and are built in _request_models).
-
-
-class Prediction(BaseModel):
-    label: Literal["negative", "positive"]
-    probability: float = Field(description="Probability of `label`.")
-    p_positive: float = Field(description="Probability that the review is positive.")
-
-
-class PredictResponse(BaseModel):
-    model: str = Field(description="Name of the model that answered.")
-    predictions: list[Prediction] = Field(description="One per review, in the order given.")
-
-
-class TokenOut(BaseModel):
-    token: str
-    start: int = Field(description="Character offset of the word in `text`.")
-    end: int
-    attribution: float = Field(description="Contribution to the log-odds of positive (negative: towards negative).")
-
-
-class ExplainResponse(BaseModel):
-    text: str
-    label: Literal["negative", "positive"]
-    probability: float
-    p_positive: float
-    method: str = Field(description="How the attributions were computed.")
-    tokens: list[TokenOut] = Field(description="Every word of the review, in order.")
-    details: dict[str, Any] = Field(description="Method-specific figures (intercept, baseline, ...).")
-    pieces: list[str] | None = Field(default=None, description="Word pieces (transformer models only).")
-    top: list[TokenOut] | None = Field(default=None, description="The `top_k` words by |attribution|, if asked.")
-
-
-class ModelInfo(BaseModel):
-    name: str
-    kind: str
-    default: bool
-    metrics: dict[str, Any] = Field(description="Metrics stored with the model, by split (validation, test).")
-
-
-class Health(BaseModel):
-    status: Literal["ok"]
-    models: list[str]
-
-
-class ErrorMessage(BaseModel):
-    detail: str
-
-
-def _check_text(text: str) -> str:
-    # (An unpaired surrogate such as "\ud800", which JSON allows, never gets here: pydantic refuses it.)
-    if not text.strip():
-        raise PydanticCustomError("blank_text", "the review is empty or only whitespace; give the review's text")
-    return text
-
-
-def _json_integer(value: Any) -> Any:
-    # JSON Schema's "integer" is any number with no fraction (3 and 3.0, not true or "3"): stricter than
-    # pydantic's lax int, looser than its strict one.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PydanticCustomError("int_type", "Input should be a valid integer")
-    return value
-
-
-class _PredictShape(BaseModel):
-    """The fields of a predict request; the served schema subclasses it with the settings' bounds."""
-
-    model_config = ConfigDict(extra="forbid")
-    texts: list[str]
-    model: str | None = None
-
-
-class _ExplainShape(BaseModel):
-    """The fields of an explain request; the served schema subclasses it with the settings' bounds."""
-
-    model_config = ConfigDict(extra="forbid")
-    text: str
-    model: str | None = None
-    top_k: Annotated[int, Field(ge=1, le=1000), BeforeValidator(_json_integer)] | None = Field(
-        default=None, description="Also list this many words with the largest |attribution|."
-    )
-
-
-def _request_models(settings: ServeSettings, names: Sequence[str]) -> tuple[type[_PredictShape], type[_ExplainShape]]:
-    """Subclass the request schemas with the settings' bounds in them (and so in the OpenAPI document)."""
-    max_chars = settings.max_chars
-
-    def model_field() -> Any:
-        return Field(
-            default=None,
-            max_length=200,
-            description=f"Model to use: one of {', '.join(names)} (default {names[0]}).",
-            examples=[names[0]],
-        )
-
-    class PredictRequest(_PredictShape):
-        texts: list[
-            Annotated[
-                StrictStr,
-                Field(min_length=1, max_length=max_chars, json_schema_extra={"pattern": _NOT_BLANK}),
-                AfterValidator(_check_text),
-            ]
-        ] = Field(
-            min_length=1,
-            max_length=settings.max_texts,
-            description=f"Reviews to classify: 1 to {settings.max_texts}, each at most {max_chars:,} characters.",
-            examples=[["A triumph from start to finish.", "Two hours I will never get back."]],
-        )
-        model: str | None = model_field()
-
-    class ExplainRequest(_ExplainShape):
-        text: Annotated[
-            StrictStr,
-            Field(min_length=1, max_length=max_chars, json_schema_extra={"pattern": _NOT_BLANK}),
-            AfterValidator(_check_text),
-        ] = Field(
-            description=f"The review to explain, at most {max_chars:,} characters.",
-            examples=["Not bad at all: the cast is superb."],
-        )
-        model: str | None = model_field()
-
-    return PredictRequest, ExplainRequest
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Errors and the body-size limit. (The handlers are `async` so that Starlette does not send them to a thread.)
 
 _SETTING_OF_ERROR = {"string_too_long": "MAX_CHARS", "too_long": "MAX_TEXTS"}
@@ -327,7 +181,7 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
     names = _unique_names(folders)
     models: dict[str, SentimentModel] = {name: load_model(folder) for name, folder in zip(names, folders, strict=True)}
     default = names[0]
-    PredictBody, ExplainBody = _request_models(settings, names)
+    PredictBody, ExplainBody = request_models(settings, names)
 
     app = FastAPI(
         title="imdb-sentiment",
@@ -358,7 +212,7 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
     @app.post("/v1/predict", response_model=PredictResponse, tags=["predict"], responses={404: unknown, 413: too_large})
     def predict(body: PredictBody) -> PredictResponse:  # type: ignore[valid-type]  # built per app
         """Classify reviews: a label, its probability and the probability of positive, for each."""
-        request = cast(_PredictShape, body)
+        request = cast(PredictShape, body)
         name, model = pick(request.model)
         proba = model.predict_proba(request.texts)
         predictions = [
@@ -376,7 +230,7 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
     )
     def explain(body: ExplainBody) -> dict[str, Any]:  # type: ignore[valid-type]  # built per app
         """Explain one prediction: each word's push towards positive (or negative), in log-odds."""
-        request = cast(_ExplainShape, body)
+        request = cast(ExplainShape, body)
         _, model = pick(request.model)
         options = {"attention": False} if model.kind in _ATTENTION_KINDS else {}
         explanation = model.explain(request.text, **options)
