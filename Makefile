@@ -18,6 +18,8 @@ install: $(STAMP)
 # the newest CUDA build (several GB); 2.13.0 resolves to the local CPU build on this machine.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# Debian's chromium for the browser test of the Streamlit app (tests/test_ui_browser.py).
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium) || true
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[all]"

@@ -408,6 +408,25 @@ def serve(
     run(model_dirs, host, port, announce=announce)
 
 
+@app.command("app")
+@_guard
+def app_(
+    model_dirs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Saved model folders; the first is selected at start (default: those under ./models)."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8501,
+) -> None:
+    """Open the web app (Streamlit): analyse, compare, score files, and read model reports."""
+    from imdb_sentiment.ui.launch import run
+
+    # Streamlit prints the address once it listens; the models and the port are checked before that.
+    code = run(model_dirs or [], host=host, port=port)
+    if code != 0:
+        raise typer.Exit(code)
+
+
 def _print_metrics(metrics: dict[str, Any], *, title: str) -> None:
     table = Table(title=title)
     table.add_column("metric")

@@ -1,0 +1,112 @@
+"""What the Analyse, Compare and Model report pages show, computed without Streamlit (and tested so).
+
+Everything is the library's: predictions and explanations from the model, the highlighted review from
+:func:`imdb_sentiment.explain.to_html`, the heatmaps from :func:`~imdb_sentiment.explain.plot_attention`
+and :func:`~imdb_sentiment.evaluate.plot_confusion_matrix`; here they are only turned into tables and
+PNG bytes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from imdb_sentiment.explain import Explanation
+from imdb_sentiment.models.base import SentimentModel
+
+#: Kinds whose explanations can carry attention weights (an ensemble only with a transformer member).
+ATTENTION_KINDS = ("transformer", "ensemble")
+#: Metrics shown in the model report, in this order, when the manifest has them, and how each is written.
+REPORT_METRICS = {
+    "accuracy": "{:.2%}",
+    "f1": "{:.4f}",
+    "f1_macro": "{:.4f}",
+    "roc_auc": "{:.4f}",
+    "log_loss": "{:.4f}",
+    "n": "{:,}",
+    "reviews_per_s": "{:,.0f}",
+}
+
+
+def review_problem(text: str, max_chars: int) -> str | None:
+    """Why ``text`` cannot be analysed (empty, or longer than ``max_chars``), or ``None`` when it can."""
+    if not text.strip():
+        return "empty"
+    if len(text) > max_chars:
+        return (
+            f"The review is {len(text):,} characters long; the limit is {max_chars:,} "
+            "(IMDB_SENTIMENT_MAX_CHARS). Shorten it, or use the Batch page for many reviews."
+        )
+    return None
+
+
+def prediction(model: SentimentModel, text: str) -> tuple[str, float, float]:
+    """The predicted label, its probability and P(positive), for models that cannot explain (ONNX copies)."""
+    p_positive = float(model.predict_proba([text])[0, 1])
+    label = "positive" if p_positive >= 0.5 else "negative"
+    return label, max(p_positive, 1 - p_positive), p_positive
+
+
+def explain(model: SentimentModel, text: str, *, attention: bool = True) -> Explanation:
+    """The model's explanation of ``text``; with ``attention``, transformer attention weights where there are any."""
+    options = {"attention": attention} if model.kind in ATTENTION_KINDS else {}
+    return model.explain(text, **options)
+
+
+def top_words(explanation: Explanation, k: int = 10) -> pd.DataFrame:
+    """The ``k`` words that pushed hardest towards each side: columns word, attribution, towards."""
+    rows = [
+        {"word": t.token, "attribution": round(t.attribution, 4), "towards": "positive" if sign > 0 else "negative"}
+        for sign in (1, -1)
+        for t in explanation.top(k, sign=sign)
+    ]
+    return pd.DataFrame(rows, columns=["word", "attribution", "towards"])
+
+
+def top_words_chart(words: pd.DataFrame) -> pd.DataFrame:
+    """:func:`top_words` for a bar chart: one row per distinct word (a word listed once per occurrence is
+    summed), most positive first, its attribution in a ``positive`` or a ``negative`` column so that each
+    side gets its own colour."""
+    totals = words.groupby("word", sort=False)["attribution"].sum().sort_values(ascending=False)
+    positive = totals.where(totals > 0, 0.0)
+    return pd.DataFrame({"word": totals.index, "positive": positive.values, "negative": (totals - positive).values})
+
+
+def attention_png(explanation: Explanation, *, layer: int | None, head: int | None) -> bytes:
+    """The attention heatmap as PNG bytes: one layer and head, a layer's mean (``head=None``), or the
+    rollout over all layers (``layer=None``)."""
+    from imdb_sentiment.explain import plot_attention
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return plot_attention(explanation, Path(tmp) / "attention.png", layer=layer, head=head).read_bytes()
+
+
+def confusion_png(matrix: list[list[int]], *, title: str) -> bytes:
+    """The confusion matrix heatmap (counts and row shares) as PNG bytes."""
+    from imdb_sentiment.evaluate import plot_confusion_matrix
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return plot_confusion_matrix(matrix, Path(tmp) / "confusion.png", title=title).read_bytes()
+
+
+def metrics_table(metrics: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """The stored metrics as text, one column per split (validation before test), one row per metric."""
+    splits = sorted(metrics, key=lambda s: ({"validation": 0, "test": 1}.get(s, 2), s))
+    rows = {
+        name.replace("_", " "): [
+            "" if metrics[split].get(name) is None else fmt.format(metrics[split][name]) for split in splits
+        ]
+        for name, fmt in REPORT_METRICS.items()
+        if any(metrics[split].get(name) is not None for split in splits)
+    }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=splits)
+
+
+def per_class_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
+    """Precision, recall, F1 and support of each class for one split (empty when not stored)."""
+    per_class = metrics.get("per_class") or {}
+    return pd.DataFrame.from_dict(per_class, orient="index")

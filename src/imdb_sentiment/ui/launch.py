@@ -1,0 +1,136 @@
+"""Start the Streamlit app: find and check the model folders, then ``streamlit run`` the entry script.
+
+Nothing here imports Streamlit, so ``imdb-sentiment app`` can report a bad model folder or a taken port
+in one line before the server starts. The model folders reach the app twice: as script arguments (after
+``--``) and in :data:`MODELS_ENV`, which is what the app reads first (Streamlit's test harness cannot pass
+script arguments, and under it ``sys.argv`` is the test runner's).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from imdb_sentiment.errors import InputError, ModelError
+
+#: The app's entry script, as given to ``streamlit run``.
+APP_PATH = Path(__file__).with_name("app.py")
+#: Environment variable holding the model folders, separated by ``os.pathsep``.
+MODELS_ENV = "IMDB_SENTIMENT_MODELS"
+#: Where ``imdb-sentiment app`` looks for models when given none (``make run`` trains into it).
+DEFAULT_MODELS_ROOT = Path("models")
+
+
+def discover_models(root: str | Path = DEFAULT_MODELS_ROOT) -> list[Path]:
+    """The folders directly under ``root`` that hold a ``manifest.json``, sorted by name."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if (p / "manifest.json").is_file())
+
+
+def check_model_dirs(model_dirs: Sequence[str | Path]) -> list[Path]:
+    """Check that every folder holds a saved model of a known kind (reading only its manifest).
+
+    Raises:
+        InputError: no folder was given.
+        ModelError: a folder is not a saved model, or its kind or format version is unknown.
+    """
+    from imdb_sentiment.models.base import read_manifest
+    from imdb_sentiment.models.registry import available_kinds
+
+    if not model_dirs:
+        raise InputError(
+            f"no models to show: pass MODEL_DIR arguments, or train one into {DEFAULT_MODELS_ROOT}/ "
+            "(imdb-sentiment train --model ngram)"
+        )
+    folders = [Path(d) for d in model_dirs]
+    for folder in folders:
+        kind = read_manifest(folder)["kind"]
+        if kind not in available_kinds():
+            raise ModelError(
+                f"{folder} holds a model of kind {kind!r}, which this imdb-sentiment does not know "
+                f"(known: {', '.join(available_kinds())}); upgrade imdb-sentiment"
+            )
+    return folders
+
+
+def unique_names(model_dirs: Sequence[Path]) -> list[str]:
+    """Name each model after its folder: ``ngram``, then ``ngram-2`` for a second folder of that name."""
+    names: list[str] = []
+    for folder in model_dirs:
+        base = folder.resolve().name or "model"
+        name, n = base, 1
+        while name in names:
+            n += 1
+            name = f"{base}-{n}"
+        names.append(name)
+    return names
+
+
+def models_from_env(argv: Sequence[str] = ()) -> list[Path]:
+    """The app's model folders: :data:`MODELS_ENV` if set, else ``argv``, else those under ``./models``."""
+    listed = os.environ.get(MODELS_ENV, "")
+    if listed.strip():
+        return [Path(p) for p in listed.split(os.pathsep) if p.strip()]
+    if argv:
+        return [Path(p) for p in argv]
+    return discover_models()
+
+
+def streamlit_command(model_dirs: Sequence[Path], *, host: str, port: int, max_upload_mb: int) -> list[str]:
+    """The ``streamlit run`` command line (Streamlit's own upload limit is set to the app's)."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+        "--server.address", host,
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--server.maxUploadSize", str(max_upload_mb),
+        "--browser.gatherUsageStats", "false",
+        "--", *(str(d) for d in model_dirs),
+    ]  # fmt: skip
+
+
+def run(model_dirs: Sequence[str | Path], *, host: str = "127.0.0.1", port: int = 8501) -> int:
+    """Check the models and the address, then run the app with Streamlit until it stops.
+
+    Args:
+        model_dirs: Saved model folders (the first is selected at start); none: those under ``./models``.
+        host: Address to listen on (loopback by default; ``0.0.0.0`` for every interface).
+        port: Port to listen on.
+
+    Returns:
+        Streamlit's exit status.
+
+    Raises:
+        InputError: no models were given or found, a limit in the environment is invalid, or the port is taken.
+        ModelError: a folder is not a saved model.
+    """
+    from imdb_sentiment.ui.settings import settings_from_env
+
+    settings = settings_from_env()  # a bad limit in the environment fails here, not in the browser
+    folders = [f.resolve() for f in check_model_dirs(list(model_dirs) or discover_models())]
+    _check_can_listen(host, port)
+    env = {**os.environ, MODELS_ENV: os.pathsep.join(map(str, folders))}
+    command = streamlit_command(folders, host=host, port=port, max_upload_mb=settings.max_upload_mb)
+    return subprocess.run(command, env=env, check=False).returncode
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    # Streamlit reports a taken port in a log line; checking first gives the CLI's one-line error.
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise InputError(f"cannot listen on {host!r}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise InputError(
+                f"cannot listen on {host}:{port}: {exc.strerror}; is another server running there? try another --port"
+            ) from None

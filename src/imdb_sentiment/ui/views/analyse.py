@@ -1,0 +1,83 @@
+"""Analyse: one review -> the label, its probability, the words that decided it (and attention heatmaps)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from imdb_sentiment.explain import to_html
+from imdb_sentiment.ui import analysis, common
+
+limits = common.settings()
+entry = common.current()
+st.title("Analyse a review")
+st.caption(f"Model: {entry.title}")
+text = st.text_area(
+    "Review", key="review", height=200, placeholder="Paste or type a movie review, then press Analyse (or Ctrl+Enter)."
+)
+# The text box hands its value over when it loses focus; the button is there to be that moment. What is
+# shown depends on the text only, so it stays when a selector below makes the page run again.
+st.button("Analyse", type="primary")
+
+problem = analysis.review_problem(text, limits.max_chars)
+if problem == "empty":
+    st.warning("Enter a review to analyse: the text box is empty.")
+    st.stop()
+if problem is not None:
+    st.error(problem)
+    st.stop()
+
+explanation = common.explained(entry, text)
+if explanation is not None:
+    predicted = (explanation.label, explanation.probability, explanation.p_positive)
+else:  # the reason is shown above; the prediction itself needs no explanation
+    predicted = analysis.prediction(common.loaded(entry), text)
+label, probability, positive = st.columns(3)
+label.metric("Prediction", predicted[0])
+probability.metric("Probability", f"{predicted[1]:.1%}")
+positive.metric("P(positive)", f"{predicted[2]:.3f}")
+if explanation is None:
+    st.stop()
+
+st.subheader("Why")
+st.caption("Green words pushed towards positive, red towards negative; hover a word for its value.")
+st.html(to_html(explanation))  # to_html escapes the review: nothing the user typed is rendered as HTML
+
+words = analysis.top_words(explanation, k=10)
+if words.empty:
+    st.info("No word moved the prediction: the model knows none of them.")
+else:
+    table, chart = st.columns(2)
+    table.dataframe(words, hide_index=True, width="stretch")
+    chart.bar_chart(
+        analysis.top_words_chart(words),
+        x="word",
+        y=["negative", "positive"],
+        y_label="attribution (log-odds of positive)",
+        color=["#dc2626", "#16a34a"],
+        horizontal=True,
+        sort=False,
+    )
+
+with st.expander("Details"):
+    st.json({"method": explanation.method, "details": explanation.details})
+
+if explanation.attention is not None:
+    st.subheader("Attention")
+    layers, heads = explanation.attention.shape[:2]
+    # Plain string options: they keep the widgets' state simple; the dicts map them back to indices.
+    layer_of = {"rollout (all layers)": None, **{f"layer {i}": i for i in range(layers)}}
+    head_of = {"mean over heads": None, **{f"head {i}": i for i in range(heads)}}
+    pick_layer, pick_head = st.columns(2)
+    layer = layer_of[pick_layer.selectbox("Layer", list(layer_of), key="attention_layer")]
+    head = head_of[
+        pick_head.selectbox(
+            "Head",
+            list(head_of),
+            disabled=layer is None,
+            help="The rollout always mixes every head.",
+            key="attention_head",
+        )
+    ]
+    st.image(analysis.attention_png(explanation, layer=layer, head=None if layer is None else head))
+elif entry.kind in analysis.ATTENTION_KINDS:
+    st.caption("No attention heatmap: this model has no transformer member.")
