@@ -49,7 +49,7 @@ transformer: install
 
 bench-transformer: install
 	$(PY) bench/accuracy.py --model-dir $(MODELS)/transformer --no-peer
-	$(PY) bench/onnx.py $(MODELS)/transformer --limit 5000
+	$(PY) bench/onnx_export.py $(MODELS)/transformer --limit 5000
 	$(PY) bench/accuracy.py --model-dir $(MODELS)/ensemble --no-peer
 
 bench-explain: install

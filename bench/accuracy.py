@@ -46,7 +46,7 @@ def _peer(train_texts: list[str], train_labels, test_texts: list[str], test_labe
         "name": "sklearn TfidfVectorizer(1-2) + LogisticRegression (defaults)",
         "accuracy": round(metrics["accuracy"], 4),
         "log_loss": round(metrics["log_loss"], 4),
-        "train_seconds": round(train_s, 1) if train_s is not None else None,
+        "train_seconds": round(train_s, 1),
         "reviews_per_s": round(metrics["reviews_per_s"], 1),
     }
 
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         "roc_auc": round(metrics["roc_auc"], 4),
         "validation_accuracy": round(model.info_["metrics"]["validation"]["accuracy"], 4),
         "epochs_run": len(model.history_.get("loss", [])) or None,
-        "train_seconds": round(train_s, 1),
+        "train_seconds": round(train_s, 1) if train_s is not None else None,
         "reviews_per_s": round(metrics["reviews_per_s"], 1),
         "peak_rss_mb": round(_peak_rss_mb()),
     }

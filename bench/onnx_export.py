@@ -1,6 +1,6 @@
 """ONNX export of a trained transformer: speed-up and accuracy change against PyTorch, in one run.
 
-    python bench/onnx.py models/transformer [--limit N] [--keep DIR] [--data PATH]
+    python bench/onnx_export.py models/transformer [--limit N] [--keep DIR] [--data PATH]
 
 Exports the model to ONNX (float32) and to ONNX with int8 dynamic quantisation, then scores the same test
 reviews (all 25,000, or a seeded stratified ``--limit``) with PyTorch, ONNX and ONNX int8. Prints one JSON
