@@ -63,7 +63,11 @@ def train(
     metrics = {}
     if validation is not None:
         start = time.perf_counter()
-        proba = model.predict_proba(validation[0])
+        # A kind that knows its honest validation predictions (an ensemble whose members saw validation)
+        # gives them; the others are scored here.
+        proba = getattr(model, "validation_proba_", None)
+        if proba is None or len(proba) != len(validation[0]):
+            proba = model.predict_proba(validation[0])
         metrics["validation"] = compute_metrics(validation[1], proba, seconds=time.perf_counter() - start)
     split_info = {**dataset.split.to_dict(), "train_reviews": len(texts), "refit_with_validation": False}
     if validation is not None and cls.refit_with_validation:

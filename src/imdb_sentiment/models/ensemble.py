@@ -96,7 +96,18 @@ class EnsembleClassifier(SentimentModel):
             columns.append(member_logits(member, val_texts))
         from sklearn.linear_model import LogisticRegression
 
-        stacker = LogisticRegression(C=cfg.C).fit(np.column_stack(columns), val_labels)
+        features = np.column_stack(columns)
+        stacker = LogisticRegression(C=cfg.C).fit(features, val_labels)
+        # The saved members may have seen the validation reviews (a refitted ngram), and the stacker is
+        # fitted on them: the honest validation figure is the stacker's 5-fold cross-validated prediction
+        # over the members' honest logits. train() reports it instead of re-scoring validation.
+        from sklearn.model_selection import cross_val_predict
+
+        folds = min(5, int(np.bincount(val_labels).min()))
+        if folds >= 2:
+            self.validation_proba_ = cross_val_predict(
+                LogisticRegression(C=cfg.C), features, val_labels, cv=folds, method="predict_proba"
+            )
         self.weights_ = stacker.coef_.ravel().astype(np.float64)
         self.intercept_ = float(stacker.intercept_[0])
         self._say("stacker weights: " + ", ".join(f"{w:.3f}" for w in self.weights_))
