@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from conftest import make_toy_reviews
 from imdb_sentiment import ConfigError, InputError, ModelError, NgramConfig, get_model_class, load_model
+from imdb_sentiment._surfaces import unique_names
 from imdb_sentiment.cli import app as cli_app
 from imdb_sentiment.explain import Explanation, TokenAttribution
 from imdb_sentiment.models.base import update_metrics
@@ -343,7 +344,7 @@ def test_models_come_from_the_environment_then_arguments_then_the_models_folder(
     assert launch.models_from_env(["x"]) == [launch.Path("x")]
     monkeypatch.setenv(launch.MODELS_ENV, os.pathsep.join(map(str, model_dirs)))
     assert launch.models_from_env(["x"]) == model_dirs
-    assert launch.unique_names([model_dirs[0], model_dirs[0]]) == ["first", "first-2"]
+    assert unique_names([model_dirs[0], model_dirs[0]]) == ["first", "first-2"]
 
 
 def test_app_command_runs_streamlit_on_the_models(monkeypatch, model_dirs):

@@ -21,7 +21,6 @@ a body too large) that names the limit, never a 500.
 # annotations could not be resolved.
 
 import dataclasses
-import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -33,6 +32,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from imdb_sentiment._surfaces import check_can_listen, unique_names
 from imdb_sentiment.errors import ImdbSentimentError, InputError
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.models.registry import load_model
@@ -143,18 +143,6 @@ def _content_length(scope: Scope) -> int | None:
 # The app.
 
 
-def _unique_names(model_dirs: Sequence[Path]) -> list[str]:
-    names: list[str] = []
-    for folder in model_dirs:
-        base = folder.resolve().name or "model"
-        name, n = base, 1
-        while name in names:
-            n += 1
-            name = f"{base}-{n}"
-        names.append(name)
-    return names
-
-
 def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None = None) -> FastAPI:
     """Load the models once and return the API as a FastAPI app.
 
@@ -178,7 +166,7 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
         raise InputError("give at least one saved model folder to serve")
     settings = settings if settings is not None else settings_from_env()
     folders = [Path(folder) for folder in model_dirs]
-    names = _unique_names(folders)
+    names = unique_names(folders)
     models: dict[str, SentimentModel] = {name: load_model(folder) for name, folder in zip(names, folders, strict=True)}
     default = names[0]
     PredictBody, ExplainBody = request_models(settings, names)
@@ -279,23 +267,7 @@ def run(
     import uvicorn
 
     app = create_app(model_dirs, settings)
-    _check_can_listen(host, port)
+    check_can_listen(host, port)
     if announce is not None:
         announce(f"http://{f'[{host}]' if ':' in host else host}:{port}")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
-
-
-def _check_can_listen(host: str, port: int) -> None:
-    # uvicorn reports a taken port as a log line and exits; checking first gives the CLI's one-line error.
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    except socket.gaierror as exc:
-        raise InputError(f"cannot listen on {host!r}: {exc.strerror}") from None
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise InputError(
-                f"cannot listen on {host}:{port}: {exc.strerror}; is another server running there? try another --port"
-            ) from None

@@ -14,11 +14,12 @@ from typing import Any
 
 import streamlit as st
 
+from imdb_sentiment._surfaces import unique_names
 from imdb_sentiment.errors import ImdbSentimentError
 from imdb_sentiment.explain import Explanation
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.ui import analysis
-from imdb_sentiment.ui.launch import check_model_dirs, models_from_env, unique_names
+from imdb_sentiment.ui.launch import check_model_dirs, models_from_env
 from imdb_sentiment.ui.settings import UiSettings, settings_from_env
 
 

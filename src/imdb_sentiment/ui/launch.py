@@ -9,12 +9,12 @@ script arguments, and under it ``sys.argv`` is the test runner's).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from imdb_sentiment._surfaces import check_can_listen
 from imdb_sentiment.errors import InputError, ModelError
 
 #: The app's entry script, as given to ``streamlit run``.
@@ -59,19 +59,6 @@ def check_model_dirs(model_dirs: Sequence[str | Path]) -> list[Path]:
     return folders
 
 
-def unique_names(model_dirs: Sequence[Path]) -> list[str]:
-    """Name each model after its folder: ``ngram``, then ``ngram-2`` for a second folder of that name."""
-    names: list[str] = []
-    for folder in model_dirs:
-        base = folder.resolve().name or "model"
-        name, n = base, 1
-        while name in names:
-            n += 1
-            name = f"{base}-{n}"
-        names.append(name)
-    return names
-
-
 def models_from_env(argv: Sequence[str] = ()) -> list[Path]:
     """The app's model folders: :data:`MODELS_ENV` if set, else ``argv``, else those under ``./models``."""
     listed = os.environ.get(MODELS_ENV, "")
@@ -114,23 +101,7 @@ def run(model_dirs: Sequence[str | Path], *, host: str = "127.0.0.1", port: int 
 
     settings = settings_from_env()  # a bad limit in the environment fails here, not in the browser
     folders = [f.resolve() for f in check_model_dirs(list(model_dirs) or discover_models())]
-    _check_can_listen(host, port)
+    check_can_listen(host, port)
     env = {**os.environ, MODELS_ENV: os.pathsep.join(map(str, folders))}
     command = streamlit_command(folders, host=host, port=port, max_upload_mb=settings.max_upload_mb)
     return subprocess.run(command, env=env, check=False).returncode
-
-
-def _check_can_listen(host: str, port: int) -> None:
-    # Streamlit reports a taken port in a log line; checking first gives the CLI's one-line error.
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    except socket.gaierror as exc:
-        raise InputError(f"cannot listen on {host!r}: {exc.strerror}") from None
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise InputError(
-                f"cannot listen on {host}:{port}: {exc.strerror}; is another server running there? try another --port"
-            ) from None
