@@ -264,6 +264,52 @@ def predict(
 
 @app.command()
 @_guard
+def score(
+    model_dir: Annotated[Path, typer.Argument(help="A saved model folder.")],
+    input_: Annotated[
+        str, typer.Option("--input", help="CSV, JSONL or Parquet file, a folder of them, or - (JSONL on stdin).")
+    ],
+    output: Annotated[Path, typer.Option(help="Output .parquet, .csv or .jsonl; problems go to NAME.errors.csv.")],
+    text_column: Annotated[str, typer.Option(help="The column holding the reviews.")] = "text",
+    id_columns: Annotated[
+        str | None, typer.Option(help="Comma-separated input columns to copy (default: all but the text column).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows read and scored at a time.")] = 8192,
+    workers: Annotated[int, typer.Option(help="Batches scored at once (default: one per core).")] = 0,
+    max_chars: Annotated[int, typer.Option(help="Longer reviews go to the errors file.")] = 100_000,
+    engine: Annotated[str, typer.Option(help="local (threads) or ray (Ray Data actors).")] = "local",
+    ray_address: Annotated[str, typer.Option(help="Join this Ray cluster (default: start a local Ray).")] = "",
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Score a file or folder of reviews of any size into one file, in input order, with an errors file."""
+    from imdb_sentiment.batch import score as run_score
+    from imdb_sentiment.config import ScoreConfig
+
+    config = ScoreConfig.from_dict(
+        {
+            "text_column": text_column,
+            "id_columns": None if id_columns is None else id_columns,
+            "batch_size": batch_size,
+            "workers": workers,
+            "max_chars": max_chars,
+            "engine": engine,
+            "ray_address": ray_address,
+        }
+    )
+    summary = run_score(model_dir, input_, output, config, progress=not quiet)
+    plural = "s" if summary.errors != 1 else ""
+    errors = f", {summary.errors:,} error{plural} in {summary.errors_file}" if summary.errors else ", no errors"
+    _err.print(
+        f"scored {summary.scored:,} of {summary.rows:,} rows into {summary.output}{errors}; "
+        f"{summary.seconds:.1f} s, {summary.rows_per_s:,.0f} rows/s ({summary.engine}, {summary.workers} workers)",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+@_guard
 def explain(
     model_dir: Annotated[Path, typer.Argument(help="A saved model folder.")],
     text: Annotated[str | None, typer.Argument(help="The review to explain (or --input).")] = None,

@@ -314,3 +314,34 @@ class EnsembleConfig(Config):
         _check(len(self.members) != 1, name, "members must list at least two saved models")
         _check(self.method in ("stacker", "mean"), name, "method must be stacker or mean")
         _check(self.C > 0, name, "C must be > 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoreConfig(Config):
+    """How ``imdb-sentiment score`` reads, scores and writes a batch of reviews."""
+
+    #: The input column holding the reviews.
+    text_column: str = "text"
+    #: Input columns copied to the output; ``None``: every input column except the text column.
+    id_columns: tuple[str, ...] | None = None
+    #: Rows read, scored and written at a time (memory grows with it, not with the input).
+    batch_size: int = 8192
+    #: Batches scored at once (threads for ``local``, model actors for ``ray``); 0: one per core.
+    workers: int = 0
+    #: Longer reviews are written to the errors file instead of being scored.
+    max_chars: int = 100_000
+    #: ``local`` (threads in this process) or ``ray`` (Ray Data; a local Ray unless ``ray_address``).
+    engine: str = "local"
+    #: Address of a running Ray cluster to join (``auto``, ``ray://host:10001``); empty starts a local Ray.
+    ray_address: str = ""
+
+    def __post_init__(self) -> None:
+        name = "ScoreConfig"
+        if self.id_columns is not None:
+            object.__setattr__(self, "id_columns", tuple(c for c in self.id_columns if c))
+        _check(bool(self.text_column), name, "text_column must not be empty")
+        _check(self.batch_size >= 1, name, "batch_size must be >= 1")
+        _check(self.workers >= 0, name, "workers must be >= 0 (0: one per core)")
+        _check(self.max_chars >= 1, name, "max_chars must be >= 1")
+        _check(self.engine in ("local", "ray"), name, f"engine must be local or ray, got {self.engine!r}")
+        _check(not self.ray_address or self.engine == "ray", name, "ray_address needs engine=ray")

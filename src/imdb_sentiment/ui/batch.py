@@ -13,6 +13,7 @@ from pathlib import PurePath
 import numpy as np
 import pandas as pd
 
+from imdb_sentiment.batch import row_problem
 from imdb_sentiment.errors import InputError
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.readers import FORMATS
@@ -74,18 +75,6 @@ def default_text_column(frame: pd.DataFrame) -> str | None:
         if frame[column].map(lambda v: isinstance(v, str)).any():
             return str(column)
     return str(frame.columns[0]) if len(frame.columns) else None
-
-
-def row_problem(value: object, max_chars: int) -> str | None:
-    """Why one cell cannot be scored as a review, or ``None`` when it can."""
-    if not isinstance(value, str):
-        missing = value is None or (isinstance(value, float) and np.isnan(value))
-        return "empty" if missing else f"not text ({type(value).__name__})"
-    if not value.strip():
-        return "empty"
-    if len(value) > max_chars:
-        return f"{len(value):,} characters, over the limit of {max_chars:,}"
-    return None
 
 
 def score_table(

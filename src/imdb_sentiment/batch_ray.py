@@ -1,0 +1,120 @@
+"""The Ray engine of :func:`imdb_sentiment.batch.score`: Ray Data reads the files, a pool of actors that
+each load the model once runs :func:`~imdb_sentiment.batch.score_chunk` (the local engine's function, so
+predictions are identical), and the results stream back in input order to the same writer.
+
+Ray is an optional dependency (``pip install 'imdb-sentiment[ray]'``), imported only here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from imdb_sentiment.batch import SOURCE, score_chunk
+from imdb_sentiment.batch_io import csv_options
+from imdb_sentiment.config import ScoreConfig
+from imdb_sentiment.errors import InputError, ModelError
+
+#: The column Ray Data's ``include_paths`` adds to every row.
+_PATH = "path"
+
+
+class _Scorer:
+    """A Ray actor: loads the model once, then scores batches like the local engine."""
+
+    def __init__(self, model_dir: str, config: dict[str, Any], name: str):
+        from imdb_sentiment.models.registry import load_model
+
+        self.model = load_model(model_dir)
+        if hasattr(self.model, "n_jobs"):
+            self.model.n_jobs = 1  # the actors are the parallelism; threads inside each would oversubscribe
+        self.config = ScoreConfig.from_dict(config)
+        self.name = name
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        paths = batch[_PATH]
+        scored = score_chunk(self.model, batch.drop_columns([_PATH]), self.config, self.name)
+        return scored.append_column(SOURCE, paths)
+
+
+def ray_tables(
+    model_dir: Path, files: list[tuple[str, Path | None, str]], config: ScoreConfig, workers: int
+) -> Generator[tuple[str | None, pa.Table], None, None]:
+    """Yield scored tables in input order, their :data:`SOURCE` column naming each row's file.
+
+    Raises:
+        ModelError: Ray is not installed, or ``model_dir`` is not a saved model.
+        InputError: the files mix formats, or a column is missing.
+    """
+    try:
+        import ray
+        import ray.data
+        import ray.exceptions
+    except ImportError:
+        raise ModelError("the ray engine needs Ray: pip install 'imdb-sentiment[ray]'") from None
+    from imdb_sentiment._surfaces import unique_names
+    from imdb_sentiment.models.base import read_manifest
+
+    read_manifest(model_dir)  # fail here, with the usual message, rather than inside every actor
+    formats = {fmt for _, _, fmt in files}
+    if len(formats) > 1:
+        raise InputError(f"the ray engine reads one format at a time; the input mixes {', '.join(sorted(formats))}")
+    names = {str(p.resolve()): name for name, p, _ in files if p is not None}
+    paths = list(names)
+    started = not ray.is_initialized()
+    if started:
+        # A local Ray by default; --ray-address joins a running cluster instead. Locally, one CPU slot
+        # beyond the actors' is left for the read tasks: with every slot held by an actor, reading waits
+        # for a free CPU forever.
+        ray.init(
+            address=config.ray_address or None,
+            num_cpus=None if config.ray_address else workers + 1,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True  # output rows in input order, as the local engine
+    context.enable_progress_bars = False  # the driver shows one bar for the whole run
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # not a log line per dataset step
+    fmt = formats.pop()
+    if fmt == "parquet":
+        dataset = ray.data.read_parquet(paths, include_paths=True)
+    elif fmt == "csv":
+        dataset = ray.data.read_csv(paths, include_paths=True, **csv_options(Path(paths[0])))
+    else:
+        dataset = ray.data.read_json(paths, lines=True, include_paths=True)
+    scored = dataset.map_batches(
+        _Scorer,
+        fn_constructor_kwargs={
+            "model_dir": str(model_dir.resolve()),
+            "config": config.to_dict(),
+            "name": unique_names([model_dir])[0],
+        },
+        batch_size=config.batch_size,
+        batch_format="pyarrow",
+        concurrency=(1, workers),  # fewer actors for an input of fewer blocks than workers
+        num_cpus=1,
+    )
+    try:
+        for table in scored.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=2):
+            yield None, _name_sources(table, names)
+    except ray.exceptions.RayTaskError as exc:
+        # A bad input (a missing column) fails inside an actor; report it as the local engine does.
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, InputError):
+            raise InputError(str(cause)) from None
+        raise
+    finally:
+        if started:
+            ray.shutdown()  # the actors hold a model each; a Ray this run started ends with it
+
+
+def _name_sources(table: pa.Table, names: dict[str, str]) -> pa.Table:
+    """Replace Ray's absolute paths by the file names the local engine uses."""
+    sources = [names.get(str(Path(p).resolve()), Path(p).name) for p in table[SOURCE].to_pylist()]
+    return table.set_column(table.column_names.index(SOURCE), SOURCE, pa.array(sources, pa.string()))

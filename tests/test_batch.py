@@ -1,0 +1,352 @@
+"""Batch scoring (imdb_sentiment.batch): every input and output format, the errors file, order, folders,
+standard input, atomic output, the CLI verb, and the Ray engine against the local one."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from conftest import make_toy_reviews
+from imdb_sentiment import ConfigError, InputError, NgramConfig, get_model_class, load_model
+from imdb_sentiment.batch import column_problems, row_problem, score
+from imdb_sentiment.batch_io import errors_path
+from imdb_sentiment.cli import app as cli_app
+from imdb_sentiment.config import ScoreConfig
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    texts, labels = make_toy_reviews(120, seed=3)
+    folder = tmp_path_factory.mktemp("batch-model") / "toy"
+    get_model_class("ngram")(config=NgramConfig(n_bits=14)).fit(texts, labels).save(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def model(model_dir):
+    return load_model(model_dir)
+
+
+@pytest.fixture
+def reviews() -> pd.DataFrame:
+    texts, _ = make_toy_reviews(50, seed=11)
+    return pd.DataFrame({"review_id": [f"r{i}" for i in range(50)], "stars": list(range(50)), "text": texts})
+
+
+def write(frame: pd.DataFrame, path) -> None:
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        path.write_text("".join(json.dumps(r) + "\n" for r in frame.to_dict("records")), encoding="utf-8")
+
+
+def expected_p(model, texts) -> np.ndarray:
+    return model.predict_proba(list(texts))[:, 1]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_every_input_format_scores_every_row_in_order(tmp_path, model_dir, model, reviews, suffix):
+    source = tmp_path / f"in{suffix}"
+    write(reviews, source)
+    summary = score(model_dir, source, tmp_path / "out.parquet", ScoreConfig(batch_size=7), progress=False)
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    assert (summary.rows, summary.scored, summary.errors) == (50, 50, 0)
+    assert list(out.columns) == ["review_id", "stars", "label", "p_positive", "model"]
+    assert out["review_id"].tolist() == reviews["review_id"].tolist()
+    np.testing.assert_allclose(out["p_positive"], expected_p(model, reviews["text"]), rtol=0, atol=1e-12)
+    assert out["label"].tolist() == ["positive" if p >= 0.5 else "negative" for p in out["p_positive"]]
+    assert set(out["model"]) == {"toy"}
+    # The errors file always exists, so a pipeline can rely on it; here it has only its header.
+    assert pd.read_csv(errors_path(tmp_path / "out.parquet")).empty
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_output_format_follows_the_extension(tmp_path, model_dir, model, reviews, suffix):
+    write(reviews, tmp_path / "in.parquet")
+    out_path = tmp_path / f"out{suffix}"
+    score(model_dir, tmp_path / "in.parquet", out_path, progress=False)
+    out = pd.read_csv(out_path) if suffix == ".csv" else pd.read_json(out_path, lines=True)
+    assert out["review_id"].tolist() == reviews["review_id"].tolist()
+    np.testing.assert_allclose(out["p_positive"], expected_p(model, reviews["text"]), atol=1e-9)
+
+
+def test_order_and_predictions_do_not_depend_on_batch_size_or_workers(tmp_path, model_dir, reviews):
+    write(reviews, tmp_path / "in.parquet")
+    outputs = []
+    for i, (batch_size, workers) in enumerate([(1000, 1), (3, 2), (4, 5)]):
+        path = tmp_path / f"out{i}.parquet"
+        score(
+            model_dir,
+            tmp_path / "in.parquet",
+            path,
+            ScoreConfig(batch_size=batch_size, workers=workers),
+            progress=False,
+        )
+        outputs.append(pd.read_parquet(path))
+    for other in outputs[1:]:
+        pd.testing.assert_frame_equal(outputs[0], other)
+
+
+def test_bad_rows_go_to_the_errors_file_with_row_number_and_reason(tmp_path, model_dir, model):
+    good = "A superb, wonderful film that I loved."
+    lines = [
+        json.dumps({"id": 1, "text": good}),
+        json.dumps({"id": 2, "text": ""}),
+        json.dumps({"id": 3, "text": None}),
+        "{not json",
+        json.dumps({"id": 5, "text": 42}),
+        json.dumps({"id": 6, "text": "x" * 60}),
+        "[1, 2]",
+        json.dumps({"id": 8, "text": "   "}),
+        json.dumps({"id": 9, "text": good + " Really."}),
+    ]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = score(
+        model_dir,
+        tmp_path / "in.jsonl",
+        tmp_path / "out.parquet",
+        ScoreConfig(max_chars=50, batch_size=4),
+        progress=False,
+    )
+    assert (summary.rows, summary.scored, summary.errors) == (9, 2, 7)
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    assert out["id"].tolist() == [1, 9]
+    errors = pd.read_csv(tmp_path / "out.errors.csv")
+    assert errors["row"].tolist() == [2, 3, 4, 5, 6, 7, 8]
+    assert set(errors["source"]) == {"in.jsonl"}
+    reasons = dict(zip(errors["row"], errors["reason"], strict=True))
+    assert reasons[2] == reasons[3] == reasons[8] == "empty"
+    assert reasons[4].startswith("not valid JSON")
+    assert reasons[5] == "not text (int)"
+    assert reasons[6] == "60 characters, over the limit of 50"
+    assert reasons[7] == "not a JSON object (list)"
+    assert errors.loc[errors["row"] == 5, "id"].item() == 5  # the id columns identify the bad row
+
+
+def test_vectorised_problems_match_the_per_value_rule():
+    values = ["fine review", "", "  \n", None, "é" * 11, "ok"]
+    assert column_problems(pa.array(values), 10) == [row_problem(v, 10) for v in values]
+    assert column_problems(pa.array([1, None]), 10) == ["not text (int64)", None]
+    # A whole non-text column is reported row by row: the message names the column's type.
+    assert row_problem(3.5, 10) == "not text (float)"
+
+
+def test_a_folder_is_read_file_by_file_with_row_numbers_per_file(tmp_path, model_dir, model, reviews):
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    first, second = reviews.iloc[:20].copy(), reviews.iloc[20:].copy()
+    second.loc[second.index[2], "text"] = ""
+    write(first, folder / "a.csv")
+    write(second, folder / "b.csv")
+    (folder / "notes.md").write_text("not an input", encoding="utf-8")
+    summary = score(model_dir, folder, tmp_path / "out.parquet", ScoreConfig(batch_size=8), progress=False)
+    assert (summary.rows, summary.errors) == (50, 1)
+    errors = pd.read_csv(tmp_path / "out.errors.csv")
+    assert errors[["source", "row", "reason"]].values.tolist() == [["b.csv", 3, "empty"]]
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    assert out["review_id"].tolist() == [r for i, r in enumerate(reviews["review_id"]) if i != 22]
+
+
+def test_files_with_different_columns_are_refused(tmp_path, model_dir, reviews):
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    write(reviews, folder / "a.parquet")
+    write(reviews.drop(columns="stars"), folder / "b.parquet")
+    with pytest.raises(InputError, match="different columns"):
+        score(model_dir, folder, tmp_path / "out.parquet", progress=False)
+    # ... unless --id-columns picks the columns they share.
+    summary = score(model_dir, folder, tmp_path / "out.parquet", ScoreConfig(id_columns=("review_id",)), progress=False)
+    assert summary.scored == 100
+
+
+def test_standard_input_is_read_as_json_lines(tmp_path, model_dir, model, reviews, monkeypatch):
+    payload = "".join(json.dumps(r) + "\n" for r in reviews.to_dict("records")).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(payload)))
+    score(model_dir, "-", tmp_path / "out.parquet", progress=False)
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    np.testing.assert_allclose(out["p_positive"], expected_p(model, reviews["text"]), atol=1e-12)
+
+
+def test_id_columns_and_name_clashes(tmp_path, model_dir, reviews):
+    labelled = reviews.assign(label=["pos"] * 50)
+    write(labelled, tmp_path / "in.parquet")
+    score(model_dir, tmp_path / "in.parquet", tmp_path / "a.parquet", progress=False)
+    # The input's own label column is kept; the prediction is named so that it does not overwrite it.
+    assert list(pd.read_parquet(tmp_path / "a.parquet").columns) == [
+        "review_id",
+        "stars",
+        "label",
+        "predicted_label",
+        "p_positive",
+        "model",
+    ]
+    score(
+        model_dir,
+        tmp_path / "in.parquet",
+        tmp_path / "b.parquet",
+        ScoreConfig(id_columns=("stars", "text")),
+        progress=False,
+    )
+    assert list(pd.read_parquet(tmp_path / "b.parquet").columns) == ["stars", "text", "label", "p_positive", "model"]
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (ScoreConfig(text_column="body"), "no column 'body'.*review_id, stars, text"),
+        (ScoreConfig(id_columns=("nope",)), "no column.*'nope'"),
+    ],
+)
+def test_missing_columns_are_named(tmp_path, model_dir, reviews, config, message):
+    write(reviews, tmp_path / "in.csv")
+    with pytest.raises(InputError, match=message):
+        score(model_dir, tmp_path / "in.csv", tmp_path / "out.parquet", config, progress=False)
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_bad_paths_and_config_are_refused(tmp_path, model_dir, reviews):
+    write(reviews, tmp_path / "in.parquet")
+    with pytest.raises(InputError, match="input not found"):
+        score(model_dir, tmp_path / "missing.csv", tmp_path / "out.parquet", progress=False)
+    with pytest.raises(InputError, match=r"unknown format '\.xlsx'"):
+        score(model_dir, tmp_path / "in.parquet", tmp_path / "out.xlsx", progress=False)
+    with pytest.raises(InputError, match="would overwrite the input"):
+        score(model_dir, tmp_path / "in.parquet", tmp_path / "in.parquet", progress=False)
+    (tmp_path / "broken.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(InputError, match=r"cannot read broken\.parquet as parquet"):
+        score(model_dir, tmp_path / "broken.parquet", tmp_path / "out.parquet", progress=False)
+    with pytest.raises(ConfigError, match="engine must be local or ray"):
+        ScoreConfig(engine="spark")
+    with pytest.raises(ConfigError, match="batch_size"):
+        ScoreConfig(batch_size=0)
+
+
+class _InterruptedModel:
+    """Wraps a model; raises KeyboardInterrupt on its ``fail_on``-th call, like Ctrl-C mid-run."""
+
+    def __init__(self, model, fail_on: int):
+        self.model, self.fail_on, self.calls = model, fail_on, 0
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def predict_proba(self, texts):
+        self.calls += 1
+        if self.calls == self.fail_on:
+            raise KeyboardInterrupt
+        return self.model.predict_proba(texts)
+
+
+def test_an_interrupted_run_leaves_the_previous_output_untouched(tmp_path, model, reviews, monkeypatch):
+    write(reviews, tmp_path / "in.parquet")
+    out_path = tmp_path / "out.parquet"
+    score(model, tmp_path / "in.parquet", out_path, progress=False)
+    before = out_path.read_bytes()
+    wrapped = _InterruptedModel(model, fail_on=3)
+    monkeypatch.setattr("imdb_sentiment.batch._load", lambda m: (wrapped, "toy"))
+    with pytest.raises(KeyboardInterrupt):
+        score(model, tmp_path / "in.parquet", out_path, ScoreConfig(batch_size=5, workers=1), progress=False)
+    assert out_path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet", "out.errors.csv", "out.parquet"]
+
+
+def test_memory_is_bounded_by_the_batch_not_the_input(tmp_path, model, monkeypatch):
+    """Reading is lazy: scoring holds at most ``workers + 1`` batches, however many rows the file has."""
+    texts, _ = make_toy_reviews(40, seed=1)
+    pq.write_table(pa.table({"text": texts * 25}), tmp_path / "in.parquet", row_group_size=100)
+    in_flight, peak = [0], [0]
+    original = model.predict_proba
+
+    def tracking(batch):
+        in_flight[0] += 1
+        peak[0] = max(peak[0], in_flight[0])
+        try:
+            assert len(batch) <= 10
+            return original(batch)
+        finally:
+            in_flight[0] -= 1
+
+    read = []
+    import imdb_sentiment.batch as batch_module
+
+    real_read = batch_module.read_chunks
+
+    def counting_read(*args, **kwargs):
+        for chunk in real_read(*args, **kwargs):
+            read.append(chunk.table.num_rows)
+            yield chunk
+
+    monkeypatch.setattr(batch_module, "read_chunks", counting_read)
+    monkeypatch.setattr(model, "predict_proba", tracking)
+    summary = score(
+        model, tmp_path / "in.parquet", tmp_path / "out.parquet", ScoreConfig(batch_size=10, workers=2), progress=False
+    )
+    assert summary.scored == 1000
+    assert len(read) == 100 and max(read) == 10
+    assert peak[0] <= 2
+
+
+def test_cli_score_prints_a_summary_and_rejects_bad_input(tmp_path, model_dir, reviews):
+    write(reviews, tmp_path / "in.csv")
+    runner = CliRunner()
+    result = runner.invoke(
+        cli_app,
+        [
+            "score",
+            str(model_dir),
+            "--input",
+            str(tmp_path / "in.csv"),
+            "--output",
+            str(tmp_path / "o.jsonl"),
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "scored 50 of 50 rows" in result.output and "no errors" in result.output
+    assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 50
+    result = runner.invoke(
+        cli_app,
+        [
+            "score",
+            str(model_dir),
+            "--input",
+            str(tmp_path / "in.csv"),
+            "--output",
+            str(tmp_path / "o.parquet"),
+            "--text-column",
+            "body",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "error:" in result.output and "no column 'body'" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_ray_engine_gives_the_local_engine_output(tmp_path, model_dir):
+    pytest.importorskip("ray", reason="the ray extra is not installed: pip install -e '.[ray]'")
+    texts, _ = make_toy_reviews(300, seed=5)
+    texts[17] = ""
+    frame = pd.DataFrame({"n": range(300), "text": texts})
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    write(frame.iloc[:150], folder / "part-0.parquet")
+    write(frame.iloc[150:], folder / "part-1.parquet")
+    local = score(model_dir, folder, tmp_path / "local.parquet", ScoreConfig(batch_size=64), progress=False)
+    ray_run = score(
+        model_dir, folder, tmp_path / "ray.parquet", ScoreConfig(batch_size=64, engine="ray", workers=2), progress=False
+    )
+    assert (ray_run.rows, ray_run.errors) == (local.rows, local.errors) == (300, 1)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "ray.parquet"), pd.read_parquet(tmp_path / "local.parquet")
+    )
+    assert (tmp_path / "ray.errors.csv").read_text() == (tmp_path / "local.errors.csv").read_text()
