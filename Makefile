@@ -9,7 +9,7 @@ MODEL ?= ngram
 MODELS ?= models
 REPORTS ?= reports
 
-.PHONY: install run test bench transformer bench-transformer bench-explain lint clean
+.PHONY: install run test bench transformer bench-transformer bench-explain notebook lint clean
 
 install: $(STAMP)
 
@@ -54,6 +54,16 @@ bench-transformer: install
 
 bench-explain: install
 	$(PY) bench/explain.py $(MODELS)/ngram $(MODELS)/bow-mlp --n 500
+
+# The walkthrough notebook on the full data, with every saved model under $(MODELS)/ (the transformers make
+# it take a while); the executed copy goes to $(REPORTS)/notebook/, outside git. It runs there, on the
+# venv's own python3 kernel. A quick run: IMDB_NOTEBOOK_SAMPLE=400 make notebook.
+notebook: install
+	mkdir -p $(REPORTS)/notebook
+	cp notebooks/sentiment_analysis.ipynb $(REPORTS)/notebook/sentiment_analysis.ipynb
+	cd $(REPORTS)/notebook && IMDB_NOTEBOOK_MODELS="$${IMDB_NOTEBOOK_MODELS:-$(abspath $(MODELS))}" \
+		$(abspath $(VENV))/bin/jupyter-execute --inplace --kernel_name=python3 --timeout=-1 sentiment_analysis.ipynb
+	@echo "executed notebook: $(REPORTS)/notebook/sentiment_analysis.ipynb"
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

@@ -21,12 +21,9 @@ import resource
 import sys
 import time
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-
 from imdb_sentiment import get_model_class, load_imdb, load_model
 from imdb_sentiment.evaluate import compute_metrics
+from imdb_sentiment.insights import fit_peer
 from imdb_sentiment.training import train
 
 
@@ -35,10 +32,7 @@ def _peak_rss_mb() -> float:
 
 
 def _peer(train_texts: list[str], train_labels, test_texts: list[str], test_labels) -> dict:
-    start = time.perf_counter()
-    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression())
-    pipeline.fit(train_texts, train_labels)
-    train_s = time.perf_counter() - start
+    pipeline, train_s = fit_peer(train_texts, train_labels)
     start = time.perf_counter()
     proba = pipeline.predict_proba(test_texts)
     metrics = compute_metrics(test_labels, proba, seconds=time.perf_counter() - start)
