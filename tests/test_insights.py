@@ -165,6 +165,9 @@ def test_separating_words_find_the_sentiment_words(toy_frame):
     assert (positive["log_ratio"] > 0).all() and positive["log_ratio"].is_monotonic_decreasing
     assert (negative["log_ratio"] < 0).all() and negative["log_ratio"].is_monotonic_increasing
     assert (positive["negative_reviews"] == 0).all() and (negative["positive_reviews"] == 0).all()
+    # min_df as a share: only words in at least half of the reviews are left.
+    common = insights.separating_words(texts, labels, k=50, min_df=0.5)
+    assert ((common["positive_reviews"] + common["negative_reviews"]) >= 40).all()
 
 
 def test_separating_words_log_ratio_by_hand():
@@ -181,8 +184,11 @@ def test_separating_words_rejects_bad_input(toy_frame):
     texts, labels = toy_frame["text"].tolist(), toy_frame["label"].to_numpy("int64")
     with pytest.raises(InputError, match="both classes"):
         insights.separating_words(texts, np.ones(len(texts), dtype=int))
-    with pytest.raises(InputError, match="lower min_df"):
+    with pytest.raises(InputError, match="min_df=1000 or more of the 80 reviews"):
         insights.separating_words(texts, labels, min_df=1_000)
+    for bad in (0, 1.5, 0.0):
+        with pytest.raises(InputError, match="min_df a whole number"):
+            insights.separating_words(texts, labels, min_df=bad)
     with pytest.raises(InputError, match="not a single string"):
         insights.separating_words("a review", [1])
     with pytest.raises(InputError, match="k >= 1"):
