@@ -83,7 +83,8 @@ def ray_tables(
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # not a log line per dataset step
     fmt = formats.pop()
     if fmt == "parquet":
-        dataset = ray.data.read_parquet(paths, include_paths=True)
+        # Several blocks per actor, however few the files: a block is scored by one actor.
+        dataset = ray.data.read_parquet(paths, include_paths=True, override_num_blocks=max(len(paths), 4 * workers))
     elif fmt == "csv":
         dataset = ray.data.read_csv(paths, include_paths=True, **csv_options(Path(paths[0])))
     else:
@@ -97,7 +98,7 @@ def ray_tables(
         },
         batch_size=config.batch_size,
         batch_format="pyarrow",
-        concurrency=(1, workers),  # fewer actors for an input of fewer blocks than workers
+        compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=1,
     )
     try:

@@ -1,0 +1,132 @@
+"""Batch scoring at scale: ``imdb-sentiment score`` on 1,000,000 reviews with the local and Ray engines.
+
+    python bench/batch.py [--model-dir models/ngram] [--rows 1000000] [--engines local,ray] [--data PATH]
+
+Writes a Parquet file of ``--rows`` reviews (the 25,000 test reviews repeated, each row with an id) to a
+temporary folder, then runs ``imdb-sentiment score`` on it once per engine, each in its own process, sampling
+the resident memory of that process and all its descendants (Ray's workers included) every 0.1 s. The
+peer is the same model's in-memory ``predict_proba`` on the 25,000 test reviews (best of 3), timed in the
+same run: ``ratio`` = batch rows/s / in-memory reviews/s, the target being >= 0.8 for the local engine,
+with peak RSS <= 2 GB. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from imdb_sentiment import load_imdb, load_model
+
+
+def write_input(texts: list[str], rows: int, path: Path) -> None:
+    """``rows`` reviews cycling through ``texts``, one row group per pass, without holding them all."""
+    base = pa.array(texts, pa.string())
+    schema = pa.schema([("id", pa.int64()), ("text", pa.string())])
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, rows, len(texts)):
+            n = min(len(texts), rows - start)
+            ids = pa.array(range(start, start + n), pa.int64())
+            writer.write_table(pa.table([ids, base.slice(0, n)], schema=schema))
+
+
+def in_memory_rate(model_dir: str, texts: list[str], repeats: int = 3) -> float:
+    model = load_model(model_dir)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict_proba(texts)
+        best = min(best, time.perf_counter() - start)
+    return len(texts) / best
+
+
+def run_score(command: list[str]) -> tuple[float, float, str]:
+    """Run ``command``; return its wall seconds, the peak RSS (MB) of its process tree, and its stderr."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        root = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                tree = [root, *root.children(recursive=True)]
+                total = 0
+                for p in tree:
+                    with contextlib.suppress(psutil.Error):
+                        total += p.memory_info().rss
+                peak[0] = max(peak[0], total / 2**20)
+            except psutil.Error:
+                pass
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = proc.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}):\n{stderr[-2000:]}")
+    return seconds, peak[0], stderr
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-dir", default="models/ngram", help="a saved model (default: the default kind's)")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--engines", default="local,ray")
+    parser.add_argument("--data", default=None, help="dataset archive or folder (default: IMDB_DATA, cache)")
+    args = parser.parse_args(argv)
+
+    texts = load_imdb(args.data, progress=False).test["text"].tolist()
+    peer = in_memory_rate(args.model_dir, texts)
+    cli = str(Path(sys.executable).with_name("imdb-sentiment"))
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        source = Path(tmp) / "reviews.parquet"
+        write_input(texts, args.rows, source)
+        for engine in args.engines.split(","):
+            out = Path(tmp) / f"scores-{engine}.parquet"
+            command = [cli, "score", args.model_dir, "--input", str(source), "--output", str(out), "--engine", engine]
+            seconds, peak_mb, _ = run_score([*command, "--quiet"])
+            rows = pq.ParquetFile(out).metadata.num_rows
+            results[engine] = {
+                "rows": rows,
+                "seconds": round(seconds, 1),
+                "rows_per_s": round(rows / seconds, 1),
+                "ratio_to_in_memory": round(rows / seconds / peer, 3),
+                "peak_rss_mb": round(peak_mb),
+            }
+            out.unlink()
+    print(
+        json.dumps(
+            {
+                "bench": "batch",
+                "model": args.model_dir,
+                "rows": args.rows,
+                "cores": os.cpu_count(),
+                "in_memory_reviews_per_s": round(peer, 1),
+                "engines": results,
+                "note": "seconds are the whole command (start-up, reading, scoring, writing); RSS includes Ray's processes",
+            }
+        ),
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
