@@ -134,7 +134,7 @@ def test_bad_rows_go_to_the_errors_file_with_row_number_and_reason(tmp_path, mod
 
 
 def test_vectorised_problems_match_the_per_value_rule():
-    values = ["fine review", "", "  \n", None, "é" * 11, "ok"]
+    values = ["fine review", "", "  \n", None, "é" * 11, "é" * 6, "ok"]
     assert column_problems(pa.array(values), 10) == [row_problem(v, 10) for v in values]
     assert column_problems(pa.array([1, None]), 10) == ["not text (int64)", None]
     # A whole non-text column is reported row by row: the message names the column's type.

@@ -86,10 +86,14 @@ def column_problems(column: pa.ChunkedArray | pa.Array, max_chars: int) -> list[
     n = len(column)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return [None if v is None else f"not text ({column.type})" for v in column.to_pylist()] if n else []
-    empty = pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0), True).to_numpy(
-        zero_copy_only=False
-    )
-    lengths = pc.fill_null(pc.utf8_length(column), 0).to_numpy(zero_copy_only=False)
+    # Kernels that read the strings once and copy nothing: a review is blank when it has no characters
+    # or only white space, and can only be over the limit in characters if it is over it in bytes.
+    size = pc.binary_length(column)
+    empty = pc.fill_null(pc.or_(pc.equal(size, 0), pc.utf8_is_space(column)), True).to_numpy(zero_copy_only=False)
+    long_bytes = pc.fill_null(pc.greater(size, max_chars), False).to_numpy(zero_copy_only=False)
+    lengths = np.zeros(n, dtype=np.int64)
+    if long_bytes.any():
+        lengths[long_bytes] = pc.utf8_length(column.filter(pa.array(long_bytes))).to_numpy(zero_copy_only=False)
     problems: list[str | None] = [None] * n
     for i in np.flatnonzero(empty | (lengths > max_chars)):
         problems[i] = "empty" if empty[i] else f"{int(lengths[i]):,} characters, over the limit of {max_chars:,}"
@@ -240,6 +244,11 @@ def _local_tables(
         except InputError as exc:
             raise InputError(f"{chunk.source}: {exc}") from None
 
+    # The batches are the parallelism: a model that also spreads each batch over every core (ngram's
+    # n_jobs) would run workers x cores threads and lose time switching between them.
+    inner_jobs = getattr(model, "n_jobs", None)
+    if workers > 1 and hasattr(model, "n_jobs"):
+        model.n_jobs = 1
     pool = ThreadPoolExecutor(max_workers=workers)
     pending: collections.deque[tuple[str, Future[pa.Table]]] = collections.deque()
     try:
@@ -253,6 +262,8 @@ def _local_tables(
             yield source, future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if hasattr(model, "n_jobs"):
+            model.n_jobs = inner_jobs
 
 
 def _split(source: str | None, table: pa.Table, counters: collections.Counter[str]) -> tuple[pa.Table, pa.Table]:
