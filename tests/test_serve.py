@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 
+import numpy as np
 import pytest
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed: pip install -e '.[serve]'")
@@ -399,3 +400,96 @@ def run_schemathesis(model_dirs, mode: str) -> None:
             case.call_and_validate()
 
         check()
+
+
+class _CountingModel:
+    """A model wrapper that counts predict_proba calls and refuses reviews containing ``poison``."""
+
+    def __init__(self, model, kind: str):
+        self.model, self.kind, self.calls = model, kind, []
+
+    def predict_proba(self, texts):
+        self.calls.append(len(texts))
+        if any("poison" in t for t in texts):
+            raise InputError("poisoned review")
+        return self.model.predict_proba(texts)
+
+
+@pytest.mark.parametrize("kind", ["ngram", "transformer"])  # scored on the event loop / in the threadpool
+def test_concurrent_requests_are_scored_together_with_the_same_results(model_dirs, kind):
+    import asyncio
+
+    from imdb_sentiment.serving.batching import MicroBatcher
+
+    model = load_model(model_dirs[0])
+    counting = _CountingModel(model, kind)
+    batcher = MicroBatcher({"m": counting})
+    requests = [make_toy_reviews(1 + i % 3, seed=i)[0] for i in range(20)]
+
+    async def main():
+        return await asyncio.gather(*(batcher.predict_proba("m", texts) for texts in requests))
+
+    results = asyncio.run(main())
+    assert sum(counting.calls) == sum(len(r) for r in requests)
+    assert len(counting.calls) < len(requests) / 2  # rounds, not one call per request
+    for texts, proba in zip(requests, results, strict=True):
+        # Equal up to float rounding: summation order inside NumPy can depend on a review's place in a batch.
+        np.testing.assert_allclose(proba, model.predict_proba(texts), rtol=1e-12, atol=1e-15)
+
+
+def test_a_bad_request_in_a_round_fails_alone(model_dirs):
+    import asyncio
+
+    from imdb_sentiment.serving.batching import MicroBatcher
+
+    model = load_model(model_dirs[0])
+    batcher = MicroBatcher({"m": _CountingModel(model, "ngram")})
+    good, _ = make_toy_reviews(2, seed=9)
+
+    async def main():
+        return await asyncio.gather(
+            batcher.predict_proba("m", good), batcher.predict_proba("m", ["poison pill"]), return_exceptions=True
+        )
+
+    ok, bad = asyncio.run(main())
+    np.testing.assert_allclose(ok, model.predict_proba(good), rtol=1e-12, atol=1e-15)
+    assert isinstance(bad, InputError) and str(bad) == "poisoned review"
+
+
+def test_serve_with_several_workers_answers_from_each(model_dirs, tmp_path):
+    """`imdb-sentiment serve --workers 2` starts worker processes that rebuild the app from the environment."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "IMDB_SENTIMENT_MAX_TEXTS": "3"}
+    command = [sys.executable, "-m", "imdb_sentiment.cli", "serve", str(model_dirs[0]), "--port", str(port)]
+    server = subprocess.Popen([*command, "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, server.stdout.read().decode()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.3)
+        texts, _ = make_toy_reviews(2, seed=3)
+        response = httpx.post(f"http://127.0.0.1:{port}/v1/predict", json={"texts": texts})
+        assert response.status_code == 200
+        expected = load_model(model_dirs[0]).predict_proba(texts)[:, 1].tolist()
+        assert [p["p_positive"] for p in response.json()["predictions"]] == expected
+        # The workers read the limits from the environment too.
+        response = httpx.post(f"http://127.0.0.1:{port}/v1/predict", json={"texts": ["a b c d"] * 4})
+        assert response.status_code == 422 and "MAX_TEXTS" in response.text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

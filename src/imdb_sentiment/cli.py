@@ -444,6 +444,9 @@ def serve(
     model_dirs: Annotated[list[Path], typer.Argument(help="Saved model folders; the first is the default.")],
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes, each with its own copy of the models (one per core).")
+    ] = 1,
 ) -> None:
     """Serve models over HTTP: POST /v1/predict and /v1/explain, GET /v1/models and /health."""
     from imdb_sentiment.serving import run
@@ -451,7 +454,7 @@ def serve(
     def announce(url: str) -> None:
         _out.print(f"serving at {url}; API docs at {url}/docs; Ctrl-C stops", highlight=False, soft_wrap=True)
 
-    run(model_dirs, host, port, announce=announce)
+    run(model_dirs, host, port, announce=announce, workers=workers)
 
 
 @app.command("app")

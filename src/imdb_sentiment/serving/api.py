@@ -21,6 +21,9 @@ a body too large) that names the limit, never a 500.
 # annotations could not be resolved.
 
 import dataclasses
+import gc
+import json
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -36,6 +39,7 @@ from imdb_sentiment._surfaces import check_can_listen, unique_names
 from imdb_sentiment.errors import ImdbSentimentError, InputError
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.models.registry import load_model
+from imdb_sentiment.serving.batching import MicroBatcher
 from imdb_sentiment.serving.schemas import (
     ErrorMessage,
     ExplainResponse,
@@ -50,6 +54,8 @@ from imdb_sentiment.serving.schemas import (
 from imdb_sentiment.serving.settings import ENV_PREFIX, ServeSettings, settings_from_env
 
 _ATTENTION_KINDS = ("transformer", "ensemble")
+#: Where :func:`run` tells its worker processes which model folders to load.
+_MODELS_ENV = "IMDB_SENTIMENT_SERVE_MODELS"
 
 # Errors and the body-size limit. (The handlers are `async` so that Starlette does not send them to a thread.)
 
@@ -195,19 +201,24 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
             raise HTTPException(404, f"unknown model {name!r}; the loaded models are: {', '.join(names)}")
         return name, models[name]
 
-    # Plain `def` endpoints: prediction is CPU-bound, so FastAPI runs them in its threadpool and the event
-    # loop stays free to accept and parse other requests meanwhile.
+    batcher = MicroBatcher(models)
+
+    # Concurrent requests are scored together (see serving/batching.py): under many clients each sending
+    # one review, the model's fixed cost per call is paid once per round instead of once per request.
     @app.post("/v1/predict", response_model=PredictResponse, tags=["predict"], responses={404: unknown, 413: too_large})
-    def predict(body: PredictBody) -> PredictResponse:  # type: ignore[valid-type]  # built per app
+    async def predict(body: PredictBody) -> Response:  # type: ignore[valid-type]  # built per app
         """Classify reviews: a label, its probability and the probability of positive, for each."""
         request = cast(PredictShape, body)
-        name, model = pick(request.model)
-        proba = model.predict_proba(request.texts)
-        predictions = [
+        name, _ = pick(request.model)
+        proba = await batcher.predict_proba(name, request.texts)
+        results = [
             Prediction(label="positive" if pos > neg else "negative", probability=max(neg, pos), p_positive=pos)
             for neg, pos in proba.tolist()
         ]
-        return PredictResponse(model=name, predictions=predictions)
+        # Serialised here, in pydantic's Rust core: returned as a model, FastAPI would validate it again
+        # against the response model before serialising, doubling the per-request work.
+        response = PredictResponse(model=name, predictions=results)
+        return Response(response.model_dump_json(), media_type="application/json")
 
     @app.post(
         "/v1/explain",
@@ -250,6 +261,7 @@ def run(
     *,
     settings: ServeSettings | None = None,
     announce: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> None:
     """Load the models and serve them with uvicorn until interrupted.
 
@@ -259,6 +271,8 @@ def run(
         port: Port to listen on.
         settings: Limits; default: from the environment.
         announce: Called with the base URL once the models are loaded and the port is free, just before serving.
+        workers: Server processes, each with its own copy of the models. One process scores on one core
+            at a time (Python's GIL); more use more cores, at the cost of memory.
 
     Raises:
         ModelError: a folder is not a saved model.
@@ -266,8 +280,35 @@ def run(
     """
     import uvicorn
 
-    app = create_app(model_dirs, settings)
+    if workers < 1:
+        raise InputError(f"workers must be at least 1, got {workers}")
+    app = create_app(model_dirs, settings)  # also when forking workers: a bad folder fails here, once
+    _freeze_heap()
     check_can_listen(host, port)
     if announce is not None:
         announce(f"http://{f'[{host}]' if ':' in host else host}:{port}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    if workers == 1:
+        uvicorn.run(app, **options)
+        return
+    # uvicorn starts each worker process from an import string, so the workers rebuild the app from
+    # environment variables: the model folders here, the limits as IMDB_SENTIMENT_* settings.
+    os.environ[_MODELS_ENV] = json.dumps([str(Path(d).absolute()) for d in model_dirs])
+    for key, value in (settings or settings_from_env()).model_dump().items():
+        os.environ[f"{ENV_PREFIX}{key.upper()}"] = str(value)
+    uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
+
+
+def app_from_env() -> FastAPI:
+    """The app of a worker process started by :func:`run` (its models are named in the environment)."""
+    app = create_app(json.loads(os.environ[_MODELS_ENV]))
+    _freeze_heap()
+    return app
+
+
+def _freeze_heap() -> None:
+    # The loaded models and libraries are millions of long-lived objects; frozen, the garbage collector
+    # stops re-scanning them in the collections that every few hundred requests trigger, which were
+    # pauses of several milliseconds in the latency tail.
+    gc.collect()
+    gc.freeze()
