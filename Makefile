@@ -40,6 +40,8 @@ bench: install
 	$(PY) bench/accuracy.py --model ngram
 	$(PY) bench/accuracy.py --model bow-mlp
 	$(PY) bench/throughput.py --model ngram
+	$(PY) bench/batch.py --model-dir $(MODELS)/ngram
+	$(PY) bench/api_load.py $(MODELS)/ngram --requests 20000
 
 # The transformer benches need a trained transformer (about an hour on 2 CPU cores: make transformer).
 transformer: install
