@@ -40,6 +40,7 @@ bench: install
 	$(PY) bench/accuracy.py --model ngram
 	$(PY) bench/accuracy.py --model bow-mlp
 	$(PY) bench/throughput.py --model ngram
+	test -d $(MODELS)/ngram || $(CLI) train --model ngram --out $(MODELS)/ngram
 	$(PY) bench/batch.py --model-dir $(MODELS)/ngram
 	$(PY) bench/api_load.py $(MODELS)/ngram --requests 20000
 

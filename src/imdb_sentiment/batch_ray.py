@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from imdb_sentiment.batch import SOURCE, score_chunk
-from imdb_sentiment.batch_io import csv_options
+from imdb_sentiment.batch_io import count_rows, csv_options
 from imdb_sentiment.config import ScoreConfig
 from imdb_sentiment.errors import InputError, ModelError
 
@@ -83,8 +83,11 @@ def ray_tables(
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # not a log line per dataset step
     fmt = formats.pop()
     if fmt == "parquet":
-        # Several blocks per actor, however few the files: a block is scored by one actor.
-        dataset = ray.data.read_parquet(paths, include_paths=True, override_num_blocks=max(len(paths), 4 * workers))
+        # Blocks of a few batches each: a block is scored by one actor, and every block in flight is held in
+        # Ray's object store, so many small blocks keep all actors busy and memory flat.
+        rows = count_rows(files) or 0
+        blocks = max(len(paths), 2 * workers, rows // (4 * config.batch_size))
+        dataset = ray.data.read_parquet(paths, include_paths=True, override_num_blocks=blocks)
     elif fmt == "csv":
         dataset = ray.data.read_csv(paths, include_paths=True, **csv_options(Path(paths[0])))
     else:
