@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import random
+import string
 import sys
 
 import numpy as np
@@ -350,3 +352,30 @@ def test_ray_engine_gives_the_local_engine_output(tmp_path, model_dir):
         pd.read_parquet(tmp_path / "ray.parquet"), pd.read_parquet(tmp_path / "local.parquet")
     )
     assert (tmp_path / "ray.errors.csv").read_text() == (tmp_path / "local.errors.csv").read_text()
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
+def test_reading_holds_about_one_batch_not_the_file(tmp_path, suffix, monkeypatch):
+    """Arrow memory while streaming a file stays near one batch's worth, whatever the file's size."""
+    from imdb_sentiment import batch_io
+    from imdb_sentiment.batch_io import input_files, read_chunks
+
+    # pyarrow's CSV reader reads a few dozen blocks ahead: small blocks make that small next to the file.
+    monkeypatch.setattr(batch_io, "CSV_BLOCK", 32 << 10)
+    # 4,000 reviews of 2,000 random letters and spaces: ~8 MB that compression cannot shrink, as in
+    # real reviews (a repeated toy review would compress to almost nothing and hide a read-ahead).
+    rng = random.Random(0)
+    frame = pd.DataFrame({"text": ["".join(rng.choices(string.ascii_letters + "     ", k=2000)) for _ in range(4000)]})
+    path = tmp_path / f"big{suffix}"
+    if suffix == ".parquet":
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=100)
+    else:
+        write(frame, path)
+    text_bytes = int(frame["text"].str.len().sum())
+    baseline = pa.total_allocated_bytes()
+    peak, rows = 0, 0
+    for chunk in read_chunks(input_files(path), 50, "text"):
+        rows += chunk.table.num_rows
+        peak = max(peak, pa.total_allocated_bytes() - baseline)
+    assert rows == 4000
+    assert peak < text_bytes / 4, f"{peak:,} bytes held while reading {text_bytes:,} bytes of reviews"

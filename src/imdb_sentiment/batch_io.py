@@ -27,8 +27,10 @@ from imdb_sentiment.errors import InputError
 INPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 #: Output formats by file suffix.
 OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-#: Bytes pyarrow's CSV reader parses per block; rows are regrouped into batches afterwards.
-_CSV_BLOCK = 4 << 20
+#: Bytes pyarrow's CSV reader parses per block; rows are regrouped into batches afterwards. The reader
+#: reads a few dozen blocks ahead of the consumer, so this sets its memory (~30 MB), whatever the file's
+#: size; a row longer than a block cannot be read, which 1 MB leaves far above any review.
+CSV_BLOCK = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +102,9 @@ def read_chunks(files: list[tuple[str, Path | None, str]], batch_size: int, text
 
 def _parquet_batches(path: Path | None, batch_size: int) -> Iterator[pa.RecordBatch]:
     assert path is not None
-    parquet = pq.ParquetFile(path)
+    # pre_buffer (pyarrow's default) reads ahead the column chunks of every row group still to come and
+    # keeps them: memory would grow with the file. Buffered reads keep it to about one row group.
+    parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
     empty = True
     for batch in parquet.iter_batches(batch_size=batch_size):
         empty = False
@@ -118,7 +122,7 @@ def csv_options(path: Path) -> dict[str, Any]:
     with pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)) as probe:
         names = probe.schema.names
     return {
-        "read_options": pacsv.ReadOptions(block_size=_CSV_BLOCK),
+        "read_options": pacsv.ReadOptions(block_size=CSV_BLOCK),
         # Reviews contain line breaks inside quoted cells.
         "parse_options": pacsv.ParseOptions(newlines_in_values=True),
         "convert_options": pacsv.ConvertOptions(
