@@ -19,6 +19,8 @@ from imdb_sentiment.batch_io import count_rows, csv_options
 from imdb_sentiment.config import ScoreConfig
 from imdb_sentiment.errors import InputError, ModelError
 
+#: Object store of a local Ray started here, in bytes.
+_LOCAL_OBJECT_STORE = 768 << 20
 #: The column Ray Data's ``include_paths`` adds to every row.
 _PATH = "path"
 
@@ -73,6 +75,9 @@ def ray_tables(
         ray.init(
             address=config.ray_address or None,
             num_cpus=None if config.ray_address else workers + 1,
+            # Ray's default object store (30% of RAM) lets Ray Data read far ahead of the actors; a dozen
+            # blocks in flight keep them busy.
+            object_store_memory=None if config.ray_address else _LOCAL_OBJECT_STORE,
             include_dashboard=False,
             log_to_driver=False,
             configure_logging=False,
