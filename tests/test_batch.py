@@ -301,34 +301,12 @@ def test_memory_is_bounded_by_the_batch_not_the_input(tmp_path, model, monkeypat
 def test_cli_score_prints_a_summary_and_rejects_bad_input(tmp_path, model_dir, reviews):
     write(reviews, tmp_path / "in.csv")
     runner = CliRunner()
-    result = runner.invoke(
-        cli_app,
-        [
-            "score",
-            str(model_dir),
-            "--input",
-            str(tmp_path / "in.csv"),
-            "--output",
-            str(tmp_path / "o.jsonl"),
-            "--quiet",
-        ],
-    )
+    command = ["score", str(model_dir), "--input", str(tmp_path / "in.csv"), "--output"]
+    result = runner.invoke(cli_app, [*command, str(tmp_path / "o.jsonl"), "--quiet"])
     assert result.exit_code == 0, result.output
     assert "scored 50 of 50 rows" in result.output and "no errors" in result.output
     assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 50
-    result = runner.invoke(
-        cli_app,
-        [
-            "score",
-            str(model_dir),
-            "--input",
-            str(tmp_path / "in.csv"),
-            "--output",
-            str(tmp_path / "o.parquet"),
-            "--text-column",
-            "body",
-        ],
-    )
+    result = runner.invoke(cli_app, [*command, str(tmp_path / "o.parquet"), "--text-column", "body"])
     assert result.exit_code == 2
     assert "error:" in result.output and "no column 'body'" in result.output and "Traceback" not in result.output
 
