@@ -37,10 +37,9 @@ CSV_BLOCK = 1 << 20
 class Chunk:
     """Up to ``batch_size`` consecutive rows of one input file."""
 
-    #: The file the rows come from (``-`` for standard input).
+    #: The file the rows come from (``-`` for standard input). Rows are numbered by the consumer, which
+    #: sees every chunk in order (the Ray engine's results have no chunk to carry a number).
     source: str
-    #: 1-based number of the first row in ``source`` (data rows: a CSV header is not counted).
-    first_row: int
     table: pa.Table
     #: Problems found while parsing, one per row (``None``: parsed fine); JSON Lines only.
     reasons: tuple[str | None, ...] | None = None
@@ -147,7 +146,7 @@ def _regroup(name: str, batches: Iterable[pa.RecordBatch], batch_size: int) -> I
     """Turn record batches of any size into tables of exactly ``batch_size`` rows (the last may be shorter)."""
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
-    next_row = 1
+    yielded = False
     schema = None
     for batch in batches:
         schema = batch.schema
@@ -155,12 +154,12 @@ def _regroup(name: str, batches: Iterable[pa.RecordBatch], batch_size: int) -> I
         pending_rows += batch.num_rows
         while pending_rows >= batch_size:
             table = pa.Table.from_batches(pending, schema=schema)
-            yield Chunk(name, next_row, table.slice(0, batch_size))
-            next_row += batch_size
+            yield Chunk(name, table.slice(0, batch_size))
+            yielded = True
             rest = table.slice(batch_size)
             pending, pending_rows = rest.to_batches(), rest.num_rows
-    if pending_rows or next_row == 1:
-        yield Chunk(name, next_row, pa.Table.from_batches(pending, schema=schema))
+    if pending_rows or not yielded:  # a file without rows still yields its (empty) table and columns
+        yield Chunk(name, pa.Table.from_batches(pending, schema=schema))
 
 
 def _jsonl_chunks(name: str, path: Path | None, batch_size: int, text_column: str) -> Iterator[Chunk]:
@@ -172,7 +171,7 @@ def _jsonl_chunks(name: str, path: Path | None, batch_size: int, text_column: st
     with stream:
         records: list[dict[str, Any]] = []
         reasons: list[str | None] = []
-        first_row = 1
+        yielded = False
         for line in stream:
             if not line.strip():
                 continue  # blank lines are not rows
@@ -184,11 +183,11 @@ def _jsonl_chunks(name: str, path: Path | None, batch_size: int, text_column: st
             records.append(record)
             reasons.append(reason)
             if len(records) == batch_size:
-                yield Chunk(name, first_row, _records_table(records), tuple(reasons))
-                first_row += len(records)
+                yield Chunk(name, _records_table(records), tuple(reasons))
+                yielded = True
                 records, reasons = [], []
-        if records or first_row == 1:
-            yield Chunk(name, first_row, _records_table(records), tuple(reasons))
+        if records or not yielded:
+            yield Chunk(name, _records_table(records), tuple(reasons))
 
 
 def _parse_json_line(line: str) -> tuple[dict[str, Any], str | None]:
