@@ -213,7 +213,7 @@ def _records_table(records: list[dict[str, Any]]) -> pa.Table:
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             # An id that is a number in one row and text in another: keep each value's JSON spelling.
             columns[key] = pa.array([v if v is None or isinstance(v, str) else json.dumps(v) for v in values])
-    return pa.table(columns) if columns else pa.table({})
+    return pa.table(columns)
 
 
 class TableWriter:
