@@ -4,7 +4,8 @@
     python bench/accuracy.py --model-dir models/transformer [--no-peer]
 
 With ``--model-dir`` a model trained earlier (``imdb-sentiment train``, e.g. a transformer that trains for
-an hour) is scored instead of training one here; its training time comes from its manifest.
+an hour) is scored instead of training one here; its training time comes from its manifest. For an
+ensemble, each member's test figures come from the same scoring pass and are printed beside the ensemble's.
 
 Printed: test accuracy, log loss, F1, ROC-AUC, training seconds, inference reviews/s (raw text in,
 probabilities out), peak RSS, and the same figures for a peer measured in the same run -- scikit-learn's
@@ -20,6 +21,8 @@ import json
 import resource
 import sys
 import time
+
+import numpy as np
 
 from imdb_sentiment import get_model_class, load_imdb, load_model
 from imdb_sentiment.evaluate import compute_metrics
@@ -45,6 +48,15 @@ def _peer(train_texts: list[str], train_labels, test_texts: list[str], test_labe
     }
 
 
+def _proba(logit) -> np.ndarray:
+    positive = 1.0 / (1.0 + np.exp(-np.asarray(logit, dtype=np.float64)))
+    return np.column_stack((1.0 - positive, positive))
+
+
+def _summary(metrics: dict) -> dict:
+    return {k: round(metrics[k], 4) for k in ("accuracy", "log_loss", "f1", "roc_auc")}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="ngram", help="model kind")
@@ -68,7 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     test_texts = data.test["text"].tolist()
     test_labels = data.test["label"].to_numpy("int64")
     start = time.perf_counter()
-    proba = model.predict_proba(test_texts)
+    members = None
+    if hasattr(model, "members_logits"):
+        # An ensemble: one scoring pass gives every member's test figures and the ensemble's.
+        logits = model.members_logits(test_texts)
+        proba = _proba(model.combine(logits))
+        members = [
+            {"kind": m.kind, "weight": round(float(w), 4), **_summary(compute_metrics(test_labels, _proba(column)))}
+            for m, w, column in zip(model.members_, model.weights_, logits.T, strict=True)
+        ]
+    else:
+        proba = model.predict_proba(test_texts)
     metrics = compute_metrics(test_labels, proba, seconds=time.perf_counter() - start)
     result = {
         "bench": "accuracy",
@@ -87,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         "reviews_per_s": round(metrics["reviews_per_s"], 1),
         "peak_rss_mb": round(_peak_rss_mb()),
     }
+    if members is not None:
+        result["members"] = members
+        result["accuracy_minus_best_member"] = round(result["accuracy"] - max(m["accuracy"] for m in members), 4)
     if not args.no_peer:
         train_frame = data.train  # the peer trains on the same reviews our model trained on
         peer = _peer(train_frame["text"].tolist(), train_frame["label"].to_numpy("int64"), test_texts, test_labels)

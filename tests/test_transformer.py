@@ -16,6 +16,7 @@ import pytest
 
 pytest.importorskip("transformers")
 
+import dataclasses
 import itertools
 
 import torch
@@ -31,6 +32,7 @@ from imdb_sentiment.models import training_loop
 from imdb_sentiment.models.transformer import TransformerClassifier
 
 FAST = {"max_length": 48, "stride": 8, "epochs": 6, "batch_size": 8, "learning_rate": 3e-3}
+FAST_MAX_CHUNKS = TransformerConfig().max_chunks
 LONG_REVIEW = " ".join(f"film {i}" for i in range(700))  # ~2,500 distinct-looking word pieces
 
 
@@ -44,9 +46,9 @@ def trained(tiny_bert, toy_reviews_factory):
     return make(tiny_bert).fit(texts, labels)
 
 
-def windows_of(model: TransformerClassifier, text: str) -> tuple[list[int], list[list[int]]]:
+def windows_of(model: TransformerClassifier, text: str, *, training: bool = True) -> tuple[list[int], list[list[int]]]:
     pieces = model._word_pieces([text])[0]
-    return pieces, model._windows(pieces)
+    return pieces, model._windows(pieces, training=training)
 
 
 def test_short_review_is_one_unchanged_window(trained):
@@ -105,6 +107,44 @@ def test_long_reviews_never_trip_the_length_limit(tiny_bert, toy_reviews_factory
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     captured = capsys.readouterr()
     assert "longer than the specified maximum" not in caplog.text + captured.err + captured.out
+
+
+def test_inference_cuts_by_inference_truncation_and_training_by_truncation(tiny_bert, toy_reviews_factory):
+    texts, labels = toy_reviews_factory(16, seed=3)
+    model = make(tiny_bert, epochs=1).fit(texts, labels)  # defaults: train head_tail, predict from chunks
+    assert len(windows_of(model, LONG_REVIEW, training=True)[1]) == 1
+    chunks = windows_of(model, LONG_REVIEW, training=False)[1]
+    assert len(chunks) == model.config.max_chunks
+    inputs, owners = model._rows([LONG_REVIEW])
+    assert inputs == chunks and set(owners) == {0}
+    chunked = model.predict_proba([LONG_REVIEW])
+    explanation = model.explain(LONG_REVIEW, n_steps=2, attention=False)
+    assert explanation.details["windows"] == len(chunks)
+
+    # Empty means "as in training"; switching a fitted model over changes what it predicts.
+    model.set_params(config=dataclasses.replace(model.config, inference_truncation=""))
+    assert windows_of(model, LONG_REVIEW, training=False)[1] == windows_of(model, LONG_REVIEW, training=True)[1]
+    assert not np.allclose(model.predict_proba([LONG_REVIEW]), chunked)
+    assert model.explain(LONG_REVIEW, n_steps=2, attention=False).details["windows"] == 1
+
+
+def test_training_windows_follow_truncation_not_inference_truncation(tiny_bert, toy_reviews_factory, monkeypatch):
+    texts, labels = toy_reviews_factory(16, seed=3)
+    texts[0] = LONG_REVIEW
+    seen: list[int] = []
+    original = TransformerClassifier._rows
+
+    def rows(self, batch, *, training=False):
+        inputs, owners = original(self, batch, training=training)
+        if training:
+            seen.append(len(inputs))
+        return inputs, owners
+
+    monkeypatch.setattr(TransformerClassifier, "_rows", rows)
+    make(tiny_bert, epochs=1, max_steps=1, truncation="head_tail", inference_truncation="chunks").fit(texts, labels)
+    make(tiny_bert, epochs=1, max_steps=1, truncation="chunks", inference_truncation="head").fit(texts, labels)
+    assert seen[0] == len(texts)  # one window per review
+    assert seen[1] == len(texts) - 1 + FAST_MAX_CHUNKS  # the long review cut into chunks
 
 
 def test_chunk_logits_are_averaged_per_review(tiny_bert, toy_reviews_factory):
@@ -271,6 +311,8 @@ def test_mpnet_parts_are_joined_and_unzipped_once(tmp_path, monkeypatch):
 def test_config_rejects_bad_values():
     with pytest.raises(ConfigError, match="truncation"):
         TransformerConfig(truncation="middle")
+    with pytest.raises(ConfigError, match="inference_truncation"):
+        TransformerConfig(inference_truncation="middle")
     with pytest.raises(ConfigError, match="subset"):
         TransformerConfig(subset=-1)
     with pytest.raises(ConfigError, match="device"):

@@ -118,12 +118,20 @@ class EnsembleClassifier(SentimentModel):
         if config is None or len(config.members) < 2:
             raise ConfigError("an ensemble needs at least two saved models: --set members=DIR1,DIR2")
 
-    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
-        """The ensemble's logit of *positive* for each review."""
+    def members_logits(self, texts: Sequence[str]) -> np.ndarray:
+        """Each member's log-odds of *positive*, ``(n_reviews, n_members)``: what the ensemble combines, so
+        that members and ensemble can be compared on one scoring pass (``combine`` gives the ensemble's)."""
         self._check_fitted()
         items = check_texts(texts, allow_empty=True)
-        logits = np.column_stack([member_logits(m, items) for m in self.members_])
-        return logits @ self.weights_ + self.intercept_
+        return np.column_stack([member_logits(m, items) for m in self.members_])
+
+    def combine(self, logits: np.ndarray) -> np.ndarray:
+        """The ensemble's logit of *positive* from :meth:`members_logits`."""
+        return np.asarray(logits) @ self.weights_ + self.intercept_
+
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        """The ensemble's logit of *positive* for each review."""
+        return self.combine(self.members_logits(texts))
 
     def _explain(self, text: str, **options: Any) -> Explanation:
         """The members' word attributions (all in log-odds of *positive*, on the same words), combined with

@@ -11,6 +11,12 @@ accepts), and then cut to size here:
   review (at most ``max_chunks``); in training every window carries its review's label, in inference the
   windows' logits are averaged.
 
+Training and inference may cut differently (``truncation`` and ``inference_truncation``). The CPU config
+trains on head + tail, which costs one window per review, and predicts from chunks, which sees the whole
+review: on the 1,012 validation reviews longer than 254 word pieces that was 91.9% right against 90.5%
+for head + tail, for 2.7 times the inference time on those reviews. To trade that back for speed on a
+saved model: ``model.set_params(config=dataclasses.replace(model.config, inference_truncation="head_tail"))``.
+
 Training is a plain PyTorch loop: AdamW, linear warm-up and decay, gradient accumulation, batches of
 reviews of similar length (little padding), validation after each epoch with early stopping on the
 validation loss (the best weights are kept), and a resumable checkpoint every ``checkpoint_steps``
@@ -90,15 +96,16 @@ class TransformerClassifier(SentimentModel):
         encodings = self._backend_tokenizer.encode_batch([normalize(t) for t in texts], add_special_tokens=False)
         return [e.ids for e in encodings]
 
-    def _window_positions(self, n: int) -> list[np.ndarray]:
-        """Which of a review's ``n`` word pieces go into each model input, per the truncation."""
+    def _window_positions(self, n: int, *, training: bool = False) -> list[np.ndarray]:
+        """Which of a review's ``n`` word pieces go into each model input, per the truncation in force."""
         cfg = self._cfg
+        truncation = cfg.truncation if training else cfg.inference_truncation or cfg.truncation
         budget = cfg.max_length - self._n_special
         if n <= budget:
             return [np.arange(n)]
-        if cfg.truncation == "head":
+        if truncation == "head":
             return [np.arange(budget)]
-        if cfg.truncation == "head_tail":
+        if truncation == "head_tail":
             head = round(budget * cfg.head_fraction)
             return [np.concatenate((np.arange(head), np.arange(n - (budget - head), n)))]
         step = budget - cfg.stride
@@ -106,15 +113,16 @@ class TransformerClassifier(SentimentModel):
         starts = np.linspace(0, n - budget, count).round().astype(int)
         return [np.arange(s, s + budget) for s in starts]
 
-    def _windows(self, ids: list[int]) -> list[list[int]]:
+    def _windows(self, ids: list[int], *, training: bool = False) -> list[list[int]]:
         """The model inputs (special tokens added) for one review's word pieces, per the truncation."""
-        return [[*self._prefix, *(ids[i] for i in p), *self._suffix] for p in self._window_positions(len(ids))]
+        positions = self._window_positions(len(ids), training=training)
+        return [[*self._prefix, *(ids[i] for i in p), *self._suffix] for p in positions]
 
-    def _rows(self, texts: Sequence[str]) -> tuple[list[list[int]], np.ndarray]:
+    def _rows(self, texts: Sequence[str], *, training: bool = False) -> tuple[list[list[int]], np.ndarray]:
         """Model inputs for ``texts`` and, per input, the index of the review it comes from."""
         inputs, owners = [], []
         for i, ids in enumerate(self._word_pieces(texts)):
-            windows = self._windows(ids)
+            windows = self._windows(ids, training=training)
             inputs.extend(windows)
             owners.extend([i] * len(windows))
         return inputs, np.asarray(owners, dtype=np.int64)
@@ -195,7 +203,7 @@ class TransformerClassifier(SentimentModel):
         if validation is not None and cfg.eval_subset and cfg.eval_subset < len(validation[0]):
             validation = stratified_subset(*validation, cfg.eval_subset, cfg.seed)
         self._say(f"tokenising {len(texts):,} training reviews ...")
-        inputs, owners = self._rows(texts)
+        inputs, owners = self._rows(texts, training=True)
         row_labels = labels[owners]
         batches_per_epoch = math.ceil(len(inputs) / cfg.batch_size)
         steps_per_epoch = math.ceil(batches_per_epoch / cfg.grad_accum)
