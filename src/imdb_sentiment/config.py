@@ -223,9 +223,10 @@ TRUNCATIONS = ("head_tail", "head", "chunks")
 class TransformerConfig(Config):
     """A fine-tuned BERT-family encoder (Hugging Face ``AutoModelForSequenceClassification``).
 
-    The defaults are the CPU config: MiniLM-L6, 256 word pieces per review (head + tail), one epoch over a
-    seeded stratified subset of 16,000 training reviews: about 75 minutes on two CPU cores (measured:
-    3.8 reviews/s training, 25 reviews/s inference at length 256; 7.5 and 47 at length 128).
+    The defaults are the CPU config: MiniLM-L6, 256 word pieces per window, one epoch over a seeded
+    stratified subset of 16,000 training reviews cut to head + tail: about 75 minutes on two CPU cores
+    (measured: 3.8 reviews/s training, 25 windows/s inference at length 256; 7.5 and 47 at length 128).
+    Predictions average chunks over the whole review (``inference_truncation``).
     ``TransformerConfig.full()`` is the config for a machine with a GPU: every review, 512 word pieces,
     three epochs.
     """

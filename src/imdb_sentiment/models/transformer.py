@@ -4,12 +4,12 @@ Long reviews. A third of IMDb reviews are longer than 256 word pieces. Reviews a
 full and without special tokens (so the tokenizer never warns that a sequence is longer than the model
 accepts), and then cut to size here:
 
-- ``head_tail`` (default): the first ``head_fraction`` of the budget from the start of the review and the
-  rest from its end, which is where reviewers sum up (Sun et al. 2019);
+- ``head_tail`` (the default in training): the first ``head_fraction`` of the budget from the start of
+  the review and the rest from its end, which is where reviewers sum up (Sun et al. 2019);
 - ``head``: the start only;
-- ``chunks``: evenly spaced windows that overlap by at least ``stride`` word pieces and cover the whole
-  review (at most ``max_chunks``); in training every window carries its review's label, in inference the
-  windows' logits are averaged.
+- ``chunks`` (the default in inference): evenly spaced windows that overlap by at least ``stride`` word
+  pieces and cover the whole review (at most ``max_chunks``); in training every window carries its
+  review's label, in inference the windows' logits are averaged.
 
 Training and inference may cut differently (``truncation`` and ``inference_truncation``). The CPU config
 trains on head + tail, which costs one window per review, and predicts from chunks, which sees the whole
@@ -482,9 +482,8 @@ class TransformerClassifier(SentimentModel):
         if self.backend_ != "torch":
             raise ModelError("this model is already ONNX; export the PyTorch model it was exported from")
         try:
-            import onnxruntime  # noqa: F401
-
             import onnx  # noqa: F401
+            import onnxruntime  # noqa: F401
         except ImportError:
             raise ModelError("ONNX export needs the onnx extra: pip install 'imdb-sentiment[onnx]'") from None
         network = self.network_.to("cpu").eval()
