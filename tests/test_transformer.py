@@ -32,7 +32,7 @@ from imdb_sentiment.models import training_loop
 from imdb_sentiment.models.transformer import TransformerClassifier
 
 FAST = {"max_length": 48, "stride": 8, "epochs": 6, "batch_size": 8, "learning_rate": 3e-3}
-FAST_MAX_CHUNKS = TransformerConfig().max_chunks
+MAX_CHUNKS = TransformerConfig().max_chunks
 LONG_REVIEW = " ".join(f"film {i}" for i in range(700))  # ~2,500 distinct-looking word pieces
 
 
@@ -144,7 +144,7 @@ def test_training_windows_follow_truncation_not_inference_truncation(tiny_bert, 
     make(tiny_bert, epochs=1, max_steps=1, truncation="head_tail", inference_truncation="chunks").fit(texts, labels)
     make(tiny_bert, epochs=1, max_steps=1, truncation="chunks", inference_truncation="head").fit(texts, labels)
     assert seen[0] == len(texts)  # one window per review
-    assert seen[1] == len(texts) - 1 + FAST_MAX_CHUNKS  # the long review cut into chunks
+    assert seen[1] == len(texts) - 1 + MAX_CHUNKS  # the long review cut into chunks
 
 
 def test_chunk_logits_are_averaged_per_review(tiny_bert, toy_reviews_factory):
