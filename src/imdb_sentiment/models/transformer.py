@@ -190,9 +190,12 @@ class TransformerClassifier(SentimentModel):
             self.network_ = AutoModelForSequenceClassification.from_pretrained(
                 source, num_labels=2, id2label=dict(enumerate(LABELS)), label2id={v: k for k, v in enumerate(LABELS)}
             )
+        # A base saved by this kind (training on from a fine-tuned model) keeps its trained head.
+        architectures = self.network_.config.architectures or []
+        head = "its trained" if any(a.endswith("ForSequenceClassification") for a in architectures) else "a new"
         self._say(
             f"fine-tuning {cfg.base_model or 'all-MiniLM-L6-v2'} ({_parameters(self.network_) / 1e6:.1f}M "
-            f"parameters) with a new classification head"
+            f"parameters) with {head} classification head"
         )
         self.backend_ = "torch"
         device = self._device()
