@@ -163,6 +163,37 @@ def train(
 
 @app.command()
 @_guard
+def reconfigure(
+    model_dir: Annotated[Path, typer.Argument(help="A saved model folder.")],
+    out: Annotated[Path, typer.Option(help="Folder to save the copy to (may be MODEL_DIR itself).")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Change one inference setting: key=value (repeatable)."),
+    ] = None,
+    data: DataOption = None,
+) -> None:
+    """Copy a saved model with other inference settings and re-score it on its validation reviews."""
+    import warnings
+
+    from imdb_sentiment.config import parse_assignments
+    from imdb_sentiment.training import reconfigure as reconfigure_model
+
+    changes = parse_assignments(set_ or [])
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        fitted = reconfigure_model(model_dir, changes, out=out, data=data)
+    for warning in caught:
+        _err.print(f"[yellow]warning:[/] {escape(str(warning.message))}", highlight=False, soft_wrap=True)
+    step = fitted.info_["reconfigured"][-1]
+    for key, change in step["changes"].items():
+        _out.print(f"{key}: {change['was']!r} -> {change['now']!r}", highlight=False)
+    _print_comparison(step["previous_validation"], fitted.info_["metrics"].get("validation"))
+    _out.print(f"saved to {out} in {time.perf_counter() - start:.1f} s", highlight=False)
+
+
+@app.command()
+@_guard
 def evaluate(
     model_dir: Annotated[Path, typer.Argument(help="A saved model folder.")],
     split: Annotated[Split, typer.Option(help="IMDb split to evaluate on (ignored with --input).")] = Split.test,
@@ -494,6 +525,25 @@ def _print_metrics(metrics: dict[str, Any], *, title: str) -> None:
     if cm:
         table.add_row("true neg -> pred neg / pos", f"{cm[0][0]:,} / {cm[0][1]:,}")
         table.add_row("true pos -> pred neg / pos", f"{cm[1][0]:,} / {cm[1][1]:,}")
+    _out.print(table)
+
+
+def _print_comparison(before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    if after is None:
+        _out.print("no validation figures: the model's manifest does not say which reviews it was trained without")
+        return
+    table = Table(title=f"validation ({after['n']:,} reviews carved from train)")
+    for column in ("metric", "before", "after"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for key, fmt in (
+        ("accuracy", "{:.2%}"),
+        ("log_loss", "{:.4f}"),
+        ("roc_auc", "{:.4f}"),
+        ("reviews_per_s", "{:,.1f}"),
+    ):
+        if after.get(key) is not None:
+            old = (before or {}).get(key)
+            table.add_row(key.replace("_", " "), "-" if old is None else fmt.format(old), fmt.format(after[key]))
     _out.print(table)
 
 

@@ -53,13 +53,7 @@ class Config:
         Raises:
             ConfigError: an assignment has no ``=``, names an unknown key or has an invalid value.
         """
-        changes: dict[str, Any] = {}
-        for item in assignments:
-            key, sep, value = item.partition("=")
-            if not sep or not key.strip():
-                raise ConfigError(f"expected key=value, got {item!r}")
-            changes[key.strip()] = value.strip()
-        return self.replace(**changes)
+        return self.replace(**parse_assignments(assignments))
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Self:
@@ -76,6 +70,21 @@ class Config:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
         return cls().replace(**values)
+
+
+def parse_assignments(assignments: Iterable[str]) -> dict[str, str]:
+    """Split command-line style ``key=value`` strings into a dict (values stay strings; a config parses them).
+
+    Raises:
+        ConfigError: an assignment has no ``=`` or no key.
+    """
+    changes: dict[str, str] = {}
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"expected key=value, got {item!r}")
+        changes[key.strip()] = value.strip()
+    return changes
 
 
 def _to_plain(value: Any) -> Any:

@@ -64,7 +64,8 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     Attributes set by ``fit`` (and restored by ``load``):
         classes_: ``array([0, 1])``.
         history_: per-epoch training metrics (``{"loss": [...], "val_loss": [...], ...}``), maybe empty.
-        info_: provenance stored in the manifest: ``metrics`` (by split), ``data_fingerprint``, ``split``.
+        info_: provenance stored in the manifest: ``metrics`` (by split), ``data_fingerprint``, ``split``,
+            ``training`` and, for a copy made with other inference settings, ``reconfigured``.
     """
 
     #: Registry name of the kind, e.g. ``"bow-mlp"``.
@@ -76,6 +77,9 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     refit_with_validation: ClassVar[bool] = False
     #: Whether ``fit`` makes use of ``unlabeled`` reviews (``train()`` then passes the 50,000 unlabelled ones).
     uses_unlabeled: ClassVar[bool] = False
+    #: Config keys that only change how a fitted model predicts, not what it learned: a saved model can be
+    #: copied with other values for them (:func:`~imdb_sentiment.training.reconfigure`). None by default.
+    inference_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, config: Config | None = None) -> None:
         self.config = config
@@ -242,6 +246,9 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         """Kind-specific manifest entries (e.g. the inference backend); none by default."""
         return {}
 
+    def _load_manifest_extra(self, manifest: dict[str, Any]) -> None:
+        """Restore what :meth:`_manifest_extra` wrote, so that a loaded model saves the same entries again."""
+
     def _manifest(self, folder: Path) -> dict[str, Any]:
         files = {
             p.relative_to(folder).as_posix(): _sha256(p)
@@ -257,6 +264,7 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
             "data_fingerprint": self.info_.get("data_fingerprint"),
             "split": self.info_.get("split"),
             "training": self.info_.get("training"),
+            **({"reconfigured": self.info_["reconfigured"]} if self.info_.get("reconfigured") else {}),
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "versions": library_versions(),
             **self._manifest_extra(),
@@ -283,10 +291,11 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
                 raise ModelError(f"{path} is damaged: {name} does not match the checksum in {MANIFEST}")
         model = cls(config=cls.config_class.from_dict(manifest["config"]))
         model._load_weights(path)
+        model._load_manifest_extra(manifest)
         model.classes_ = np.array([0, 1])
         history = path / HISTORY
         model.history_ = json.loads(history.read_text(encoding="utf-8")) if history.is_file() else {}
-        model.info_ = {k: manifest.get(k) for k in ("metrics", "data_fingerprint", "split", "training")}
+        model.info_ = {k: manifest.get(k) for k in ("metrics", "data_fingerprint", "split", "training", "reconfigured")}
         model.info_["metrics"] = model.info_["metrics"] or {}
         return model
 
