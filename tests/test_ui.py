@@ -279,6 +279,23 @@ def test_model_report_without_metrics_says_how_to_get_them(app_test, model_dirs)
     assert not at.table
 
 
+def test_model_report_says_where_a_reconfigured_model_came_from(app_test, model_dirs, tmp_path):
+    import shutil
+
+    folder = shutil.copytree(model_dirs[1], tmp_path / "copy")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["reconfigured"] = [
+        {"from": "models/*base*", "changes": {"inference_truncation": {"was": "chunks", "now": "head_tail"}},
+         "previous_validation": {"accuracy": 0.9348}},
+    ]  # fmt: skip
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    at = page(app_test(folder), "report")
+    assert messages(at.text) == (
+        "Copied from models/*base* with inference_truncation 'chunks' → 'head_tail' (validation accuracy before: 93.48%)."
+    )
+    assert not page(app_test(model_dirs[1]), "report").text  # a model trained as it is says nothing
+
+
 def test_metrics_table_orders_splits_and_skips_missing_metrics():
     table = analysis.metrics_table({"test": {"accuracy": 0.9}, "validation": {"accuracy": 0.8, "n": 10}})
     assert list(table.columns) == ["validation", "test"]

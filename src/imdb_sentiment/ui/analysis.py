@@ -106,6 +106,17 @@ def metrics_table(metrics: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index", columns=splits)
 
 
+def reconfigured_lines(manifest: Mapping[str, Any]) -> list[str]:
+    """One sentence per time the model was copied with other inference settings (``reconfigure``), oldest first."""
+    lines = []
+    for step in manifest.get("reconfigured") or []:
+        changes = "; ".join(f"{key} {c['was']!r} → {c['now']!r}" for key, c in step.get("changes", {}).items())
+        before = (step.get("previous_validation") or {}).get("accuracy")
+        was = f" (validation accuracy before: {before:.2%})" if before is not None else ""
+        lines.append(f"Copied from {step.get('from')} with {changes}{was}.")
+    return lines
+
+
 def per_class_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
     """Precision, recall, F1 and support of each class for one split (empty when not stored)."""
     per_class = metrics.get("per_class") or {}

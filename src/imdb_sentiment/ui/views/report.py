@@ -15,6 +15,9 @@ entry = common.current()
 manifest = read_manifest(Path(entry.folder))
 st.title(f"Model report: {entry.name}")
 st.caption(f"Kind {entry.kind}; folder {entry.folder}")
+for line in analysis.reconfigured_lines(manifest):
+    # Folder names and settings come from a file on disk: shown as text, never as Markdown.
+    st.text(line)
 
 metrics = manifest.get("metrics") or {}
 if not metrics:
