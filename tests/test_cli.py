@@ -52,7 +52,9 @@ def assert_one_line_error(result, *fragments: str) -> None:
 
 
 def test_every_verb_has_help():
-    for verb in ("data", "train", "evaluate", "predict"):
+    verbs = ("data", "train", "reconfigure", "evaluate", "predict", "score", "explain", "export", "serve", "app")
+    assert "reconfigure" in run("--help").output
+    for verb in verbs:
         result = run(verb, "--help")
         assert result.exit_code == 0
         assert "Usage" in result.output

@@ -532,7 +532,7 @@ def _print_comparison(before: dict[str, Any] | None, after: dict[str, Any] | Non
     if after is None:
         _out.print("no validation figures: the model's manifest does not say which reviews it was trained without")
         return
-    table = Table(title=f"validation ({after['n']:,} reviews carved from train)")
+    table = Table(title=f"validation, {after['n']:,} reviews")
     for column in ("metric", "before", "after"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for key, fmt in (
