@@ -12,7 +12,7 @@ pytest.importorskip("transformers")
 from typer.testing import CliRunner
 
 from conftest import SMALL_COUNTS, tar_fake_imdb, write_fake_imdb
-from imdb_sentiment import ConfigError, InputError, load_imdb, load_model, train
+from imdb_sentiment import ConfigError, InputError, ModelError, load_imdb, load_model, train
 from imdb_sentiment import data as data_module
 from imdb_sentiment.cli import app
 from imdb_sentiment.config import NgramConfig, SplitConfig, TransformerConfig
@@ -99,6 +99,11 @@ def test_only_inference_settings_can_change(saved, tmp_path, archive):
         reconfigure(saved, {"inference_trunc": "head"}, out=tmp_path / "x", data=archive)
     with pytest.raises(ConfigError, match="inference_truncation must be"):
         reconfigure(saved, {"inference_truncation": "middle"}, out=tmp_path / "x", data=archive)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("keep me")
+    with pytest.raises(ModelError, match="refusing to overwrite"):
+        reconfigure(saved, {"inference_truncation": "head"}, out=tmp_path / "notes", data=archive)
+    assert (tmp_path / "notes" / "todo.txt").read_text() == "keep me"
     with pytest.raises(InputError, match="at least one setting"):
         reconfigure(saved, {}, out=tmp_path / "x", data=archive)
     assert not (tmp_path / "x").exists()

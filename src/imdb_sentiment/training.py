@@ -15,7 +15,7 @@ from imdb_sentiment.config import Config, SplitConfig
 from imdb_sentiment.data import load_imdb, stratified_sample
 from imdb_sentiment.errors import ConfigError, InputError
 from imdb_sentiment.evaluate import compute_metrics
-from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.models.base import SentimentModel, check_save_target
 from imdb_sentiment.models.registry import DEFAULT_KIND, get_model_class, load_model
 
 
@@ -128,6 +128,7 @@ def reconfigure(
     """
     if not changes:
         raise InputError("give at least one setting to change, e.g. inference_truncation=head_tail")
+    check_save_target(out)  # before minutes of scoring, not after
     model = load_model(model_dir)
     old = model.resolved_config
     new = old.replace(**changes)  # validates keys and values first, so a typo reads as one

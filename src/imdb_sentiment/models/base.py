@@ -225,9 +225,7 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
             The folder written.
         """
         self._check_fitted()
-        path = Path(path)
-        if path.exists() and not (path / MANIFEST).is_file() and (not path.is_dir() or any(path.iterdir())):
-            raise ModelError(f"refusing to overwrite {path}: it exists and is not a saved model")
+        path = check_save_target(path)
         with atomic_dir(path) as tmp:
             self._save_weights(tmp)
             self._write_metadata(tmp)
@@ -324,6 +322,18 @@ def read_manifest(path: Path) -> dict[str, Any]:
             f"{FORMAT_VERSION}; upgrade imdb-sentiment to load it"
         )
     return manifest
+
+
+def check_save_target(path: str | Path) -> Path:
+    """Return ``path`` if a model may be saved there: it is missing, empty or a saved model already.
+
+    Raises:
+        ModelError: ``path`` is a file or a folder of something else (it would be replaced).
+    """
+    path = Path(path)
+    if path.exists() and not (path / MANIFEST).is_file() and (not path.is_dir() or any(path.iterdir())):
+        raise ModelError(f"refusing to overwrite {path}: it exists and is not a saved model")
+    return path
 
 
 def update_metrics(path: str | Path, name: str, metrics: dict[str, Any]) -> None:
