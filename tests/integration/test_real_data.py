@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -138,6 +139,23 @@ def test_transformer_smoke_run_on_real_reviews(real, smoke_transformer, tmp_path
     assert result.exit_code == 0, result.output
     quantised = load_model(tmp_path / "q").predict_proba([longest, "A wonderful film."])
     assert abs(quantised - proba).max() < 0.05
+
+
+def test_reconfigured_transformer_is_rescored_on_the_real_validation_reviews(real, smoke_transformer, tmp_path):
+    out = tmp_path / "head-tail"
+    result = CliRunner().invoke(
+        app, ["reconfigure", str(smoke_transformer), "--set", "inference_truncation=head_tail", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "inference_truncation: 'chunks' -> 'head_tail'" in result.stdout
+    before, after = load_model(smoke_transformer), load_model(out)
+    validation = after.info_["metrics"]["validation"]
+    assert validation["n"] == 2500 and validation != before.info_["metrics"]["validation"]
+    assert after.info_["reconfigured"][0]["previous_validation"] == before.info_["metrics"]["validation"]
+    # One window per review now: the longest review is read from its two ends, not from its chunks.
+    longest = real.test.loc[real.test["text"].str.len().idxmax(), "text"]
+    assert len(after._rows([longest])[0]) == 1 and len(before._rows([longest])[0]) == 2
+    assert not np.allclose(after.predict_proba([longest]), before.predict_proba([longest]))
 
 
 def test_explanations_on_a_real_review(real, tmp_path):
