@@ -151,6 +151,15 @@ def test_cli_prints_the_change_and_validation_before_and_after(saved, archive, t
     assert load_model(out).resolved_config.inference_truncation == "head_tail"
 
 
+@pytest.mark.parametrize("quiet", [False, True])
+def test_cli_shows_a_progress_bar_while_scoring_unless_quiet(saved, archive, tmp_path, quiet):
+    # Batches of one review make the 8 fake validation reviews enough for a bar.
+    args = ["reconfigure", str(saved), "--set", "inference_batch_size=1", "--out", str(tmp_path / "x")]
+    result = runner.invoke(app, [*args, "--data", str(archive), *(["--quiet"] if quiet else [])])
+    assert result.exit_code == 0, result.output
+    assert ("scoring" in result.stderr) is not quiet
+
+
 @pytest.mark.parametrize(
     ("args", "fragments", "code"),
     [

@@ -171,6 +171,7 @@ def reconfigure(
         typer.Option("--set", help="Change one inference setting: key=value (repeatable)."),
     ] = None,
     data: DataOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> None:
     """Copy a saved model with other inference settings and re-score it on its validation reviews."""
     import warnings
@@ -182,7 +183,7 @@ def reconfigure(
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        fitted = reconfigure_model(model_dir, changes, out=out, data=data)
+        fitted = reconfigure_model(model_dir, changes, out=out, data=data, verbose=not quiet)
     for warning in caught:
         _err.print(f"[yellow]warning:[/] {escape(str(warning.message))}", highlight=False, soft_wrap=True)
     step = fitted.info_["reconfigured"][-1]

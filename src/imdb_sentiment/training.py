@@ -115,7 +115,7 @@ def reconfigure(
         changes: Config key -> new value (strings are parsed by the key's type, as ``--set`` does).
         out: Folder to save the copy to (atomically; it may be ``model_dir`` itself).
         data: Dataset archive or folder (else ``IMDB_DATA``, the cache, a download).
-        verbose: Show progress while the dataset is read.
+        verbose: Show progress while the dataset is read and the validation reviews are scored.
 
     Returns:
         The reconfigured model, with ``info_["metrics"]["validation"]`` re-scored.
@@ -140,6 +140,8 @@ def reconfigure(
             f"settings a saved {model.kind} model can change: {can}"
         )
     model.set_params(config=new)
+    if "verbose" in model.get_params():  # kinds that can show a progress bar while scoring
+        model.set_params(verbose=verbose)
     before, after = old.to_dict(), new.to_dict()
     step = {
         "from": str(model_dir),
