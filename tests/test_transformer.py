@@ -25,9 +25,12 @@ from imdb_sentiment import (
     ConfigError,
     ModelError,
     base_models,
+    load_imdb,
     load_model,
+    train,
 )
 from imdb_sentiment.config import TransformerConfig
+from imdb_sentiment.evaluate import compute_metrics
 from imdb_sentiment.models import training_loop
 from imdb_sentiment.models.transformer import TransformerClassifier
 
@@ -196,8 +199,41 @@ def test_early_stopping_keeps_the_best_epoch(tiny_bert, toy_reviews_factory):
     history = model.history_
     assert len(history["val_loss"]) < 8 or min(history["val_loss"]) == history["val_loss"][-1]
     best = int(np.argmin(history["val_loss"]))
-    loss, _ = model._evaluate(list(val[0]), np.asarray(val[1]))
+    proba = model.predict_proba(list(val[0]))
+    loss = -np.log(proba[np.arange(len(val[1])), val[1]]).mean()
     assert loss == pytest.approx(history["val_loss"][best], rel=1e-5)
+    # The kept epoch's validation scores are left for train(), and they are the kept weights' own.
+    np.testing.assert_allclose(model.validation_proba_, proba, atol=1e-6)
+    assert model.validation_seconds_ > 0
+
+
+@pytest.mark.parametrize("eval_subset", [0, 6])
+def test_train_scores_validation_once_per_epoch_not_again(
+    tiny_bert, fake_imdb_archive, tmp_path, monkeypatch, eval_subset
+):
+    calls = []
+    original = TransformerClassifier._review_logits
+
+    def counted(self, texts):
+        calls.append(len(texts))
+        return original(self, texts)
+
+    monkeypatch.setattr(TransformerClassifier, "_review_logits", counted)
+    config = TransformerConfig(base_model=str(tiny_bert), **{**FAST, "epochs": 2, "eval_subset": eval_subset})
+    model = train("transformer", config=config, data=fake_imdb_archive, out=tmp_path / "m")
+    validation = load_imdb(fake_imdb_archive).validation
+    n = len(validation)
+    assert n > 6
+    # Each epoch scores validation; the final report reuses the kept epoch's scores, unless the epochs saw
+    # only a subset of validation: then the whole of it is scored once more, for the report.
+    assert calls == ([n, n] if not eval_subset else [6, 6, n])
+    figures = model.info_["metrics"]["validation"]
+    expected = compute_metrics(validation["label"].to_numpy(), model.predict_proba(validation["text"].tolist()))
+    assert figures["n"] == n
+    assert figures["accuracy"] == expected["accuracy"]
+    assert figures["log_loss"] == pytest.approx(expected["log_loss"], abs=1e-6)
+    assert figures["reviews_per_s"] > 0
+    assert load_model(tmp_path / "m").info_["metrics"]["validation"]["log_loss"] == pytest.approx(figures["log_loss"])
 
 
 def test_interrupted_training_resumes_from_its_checkpoint(tiny_bert, toy_reviews_factory, tmp_path, monkeypatch):

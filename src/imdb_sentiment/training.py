@@ -67,10 +67,11 @@ def train(
     model.fit(texts, labels, validation=validation, unlabeled=unlabeled)
     metrics = {}
     if validation is not None:
-        # A kind that knows its honest validation predictions (an ensemble whose members saw validation)
-        # gives them, and no scoring speed is measured; the others are scored here.
+        # A kind that knows its validation predictions gives them: an ensemble its honest cross-validated
+        # ones (its members saw validation; no scoring speed), a transformer those of the epoch it kept
+        # (minutes of scoring saved). The others are scored here.
         proba = getattr(model, "validation_proba_", None)
-        seconds = None
+        seconds = getattr(model, "validation_seconds_", None)
         if proba is None or len(proba) != len(validation[0]):
             start = time.perf_counter()
             proba = model.predict_proba(validation[0])

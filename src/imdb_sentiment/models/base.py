@@ -158,6 +158,10 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
             val = (vx, check_labels(validation[1], len(vx), what="validation labels"))
         extra = check_texts(unlabeled, what="unlabeled texts", allow_empty=True) if unlabeled is not None else []
         self.classes_ = np.array([0, 1])
+        # A kind whose fitting already scored the validation reviews with the weights it keeps (a
+        # transformer's best epoch) leaves those probabilities here, so train() need not score them again.
+        self.validation_proba_: np.ndarray | None = None
+        self.validation_seconds_: float | None = None
         self.history_ = self._fit(x, y, val, extra)
         self.info_: dict[str, Any] = {"metrics": {}}
         return self

@@ -36,6 +36,7 @@ import json
 import logging
 import math
 import shutil
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -213,8 +214,10 @@ class TransformerClassifier(SentimentModel):
 
         if cfg.subset and cfg.subset < len(texts):
             texts, labels = stratified_subset(texts, labels, cfg.subset, cfg.seed)
+        whole_validation = True
         if validation is not None and cfg.eval_subset and cfg.eval_subset < len(validation[0]):
             validation = stratified_subset(*validation, cfg.eval_subset, cfg.seed)
+            whole_validation = False
         self._say(f"tokenising {len(texts):,} training reviews ...")
         inputs, owners = self._rows(texts, training=True)
         row_labels = labels[owners]
@@ -279,13 +282,19 @@ class TransformerClassifier(SentimentModel):
             history["accuracy"].append(correct / max(seen, 1))
             state.update(epoch=epoch + 1, batch=0)
             if validation is not None:
-                val_loss, val_acc = self._evaluate(*validation)
+                start = time.perf_counter()
+                val_logits = self._review_logits(validation[0])
+                seconds = time.perf_counter() - start
+                val_loss, val_acc = _loss_and_accuracy(val_logits, validation[1])
                 history["val_loss"].append(val_loss)
                 history["val_accuracy"].append(val_acc)
                 self._say(f"epoch {epoch + 1}: validation loss {val_loss:.4f}, accuracy {val_acc:.4f}")
                 if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
                     state.update(best_val_loss=val_loss, bad_epochs=0)
                     best_weights = {k: v.detach().to("cpu", copy=True) for k, v in self.network_.state_dict().items()}
+                    if whole_validation:  # the kept weights' own validation scores: train() reuses them
+                        self.validation_proba_ = _softmax(val_logits)
+                        self.validation_seconds_ = seconds
                 else:
                     state["bad_epochs"] += 1
                     if state["bad_epochs"] >= cfg.patience:
@@ -314,13 +323,6 @@ class TransformerClassifier(SentimentModel):
             digest.update(text.encode("utf-8", "replace"))
             digest.update(b"\x00")
         return cache_dir() / "checkpoints" / f"transformer-{digest.hexdigest()[:16]}"
-
-    def _evaluate(self, texts: list[str], labels: np.ndarray) -> tuple[float, float]:
-        logits = self._review_logits(texts)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_proba = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        loss = float(-log_proba[np.arange(len(labels)), labels].mean())
-        return loss, float((logits.argmax(axis=1) == labels).mean())
 
     # ----------------------------------------------------------------------------- inference
     def _torch_logits(self, ids: Any, mask: Any, device: Any, *, grad: bool = False) -> Any:
@@ -367,9 +369,7 @@ class TransformerClassifier(SentimentModel):
         return logits[:, 1] - logits[:, 0]
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        logits = self._review_logits(texts)
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
+        return _softmax(self._review_logits(texts))
 
     # ----------------------------------------------------------------------------- explaining
     def _explain(self, text: str, *, n_steps: int = 20, attention: bool = True, **options: Any) -> Explanation:
@@ -572,6 +572,18 @@ def _quiet_transformers() -> Iterator[None]:
         logging.set_verbosity(level)
         if bars:
             logging.enable_progress_bar()
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _loss_and_accuracy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_proba = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = float(-log_proba[np.arange(len(labels)), labels].mean())
+    return loss, float((logits.argmax(axis=1) == labels).mean())
 
 
 def _parameters(network: Any) -> int:
