@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from scipy.special import log_softmax, softmax
 
 from imdb_sentiment._atomic import atomic_dir
 from imdb_sentiment.config import TransformerConfig
@@ -285,7 +286,9 @@ class TransformerClassifier(SentimentModel):
                 start = time.perf_counter()
                 val_logits = self._review_logits(validation[0])
                 seconds = time.perf_counter() - start
-                val_loss, val_acc = _loss_and_accuracy(val_logits, validation[1])
+                val_log_proba = log_softmax(val_logits, axis=1)
+                val_loss = float(-val_log_proba[np.arange(len(validation[1])), validation[1]].mean())
+                val_acc = float((val_logits.argmax(axis=1) == validation[1]).mean())
                 history["val_loss"].append(val_loss)
                 history["val_accuracy"].append(val_acc)
                 self._say(f"epoch {epoch + 1}: validation loss {val_loss:.4f}, accuracy {val_acc:.4f}")
@@ -293,7 +296,7 @@ class TransformerClassifier(SentimentModel):
                     state.update(best_val_loss=val_loss, bad_epochs=0)
                     best_weights = {k: v.detach().to("cpu", copy=True) for k, v in self.network_.state_dict().items()}
                     if whole_validation:  # the kept weights' own validation scores: train() reuses them
-                        self.validation_proba_ = _softmax(val_logits)
+                        self.validation_proba_ = np.exp(val_log_proba)
                         self.validation_seconds_ = seconds
                 else:
                     state["bad_epochs"] += 1
@@ -369,7 +372,7 @@ class TransformerClassifier(SentimentModel):
         return logits[:, 1] - logits[:, 0]
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        return _softmax(self._review_logits(texts))
+        return softmax(self._review_logits(texts), axis=1)
 
     # ----------------------------------------------------------------------------- explaining
     def _explain(self, text: str, *, n_steps: int = 20, attention: bool = True, **options: Any) -> Explanation:
@@ -572,18 +575,6 @@ def _quiet_transformers() -> Iterator[None]:
         logging.set_verbosity(level)
         if bars:
             logging.enable_progress_bar()
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
-def _loss_and_accuracy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_proba = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = float(-log_proba[np.arange(len(labels)), labels].mean())
-    return loss, float((logits.argmax(axis=1) == labels).mean())
 
 
 def _parameters(network: Any) -> int:
