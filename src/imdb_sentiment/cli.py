@@ -44,6 +44,42 @@ DataOption = Annotated[
 ]
 
 
+ModelArgument = Annotated[
+    str | None,
+    typer.Argument(
+        help="A saved model folder, or 'pretrained' (the default: the model shipped in the package).",
+        show_default=False,
+    ),
+]
+
+
+def _model_ref(ref: str | Path | None) -> Path:
+    """The folder of a model reference (``None``: the shipped model), checked to exist."""
+    from imdb_sentiment.pretrained import resolve
+
+    return resolve(ref)
+
+
+def _split_model(args: list[str], *, most_texts: int | None = None) -> tuple[Path, list[str]]:
+    """``[MODEL] TEXT...``: the first argument is the model when it names one, else the shipped model is used.
+
+    It names one when it is ``pretrained`` or a folder with a manifest, when more texts are given than the
+    verb takes, or when it is a path (a slash, no spaces) followed by texts: a mistyped model folder must
+    fail as one rather than be scored as a review.
+    """
+    from imdb_sentiment.pretrained import is_model_ref
+
+    first = args[0] if args else ""
+    looks_like_path = bool(first) and not any(c.isspace() for c in first) and "/" in first
+    if args and (
+        is_model_ref(first)
+        or (most_texts is not None and len(args) > most_texts)
+        or (len(args) > 1 and looks_like_path)
+    ):
+        return _model_ref(first), args[1:]
+    return _model_ref(None), args
+
+
 class Split(StrEnum):
     train = "train"
     validation = "validation"
@@ -196,7 +232,7 @@ def reconfigure(
 @app.command()
 @_guard
 def evaluate(
-    model_dir: Annotated[Path, typer.Argument(help="A saved model folder.")],
+    model: ModelArgument = None,
     split: Annotated[Split, typer.Option(help="IMDb split to evaluate on (ignored with --input).")] = Split.test,
     data: DataOption = None,
     limit: Annotated[int | None, typer.Option(help="Evaluate on a seeded stratified sample of N reviews.")] = None,
@@ -219,6 +255,7 @@ def evaluate(
     from imdb_sentiment.readers import read_table
     from imdb_sentiment.readers import text_column as read_texts
 
+    model_dir = _model_ref(model)
     fitted = load_model(model_dir)
     if input_ is not None:
         frame = read_table(input_)
@@ -246,7 +283,10 @@ def evaluate(
         "dataset": name,
         **compute_metrics(labels, proba, seconds=time.perf_counter() - start),
     }
-    if input_ is None and split is Split.test and limit is None:
+    from imdb_sentiment.pretrained import is_shipped
+
+    # The shipped model's manifest is part of the installation: it records the build's own figures.
+    if input_ is None and split is Split.test and limit is None and not is_shipped(model_dir):
         update_metrics(model_dir, "test", {k: v for k, v in metrics.items() if k not in ("model", "dataset")})
     if report is not None:
         write_report(report, labels, proba, metrics, history=fitted.history_, title=f"({fitted.kind}, {name})")
@@ -261,8 +301,14 @@ def evaluate(
 @app.command()
 @_guard
 def predict(
-    model_dir: Annotated[Path, typer.Argument(help="A saved model folder.")],
-    texts: Annotated[list[str] | None, typer.Argument(help="Reviews to classify.")] = None,
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="[MODEL] TEXT...: reviews to classify, after an optional saved model folder "
+            "(default: the shipped model).",
+            show_default=False,
+        ),
+    ] = None,
     input_: Annotated[
         str | None, typer.Option("--input", help="CSV, JSONL, Parquet or .txt file, or - for stdin.")
     ] = None,
@@ -274,7 +320,8 @@ def predict(
     from imdb_sentiment.readers import read_table, write_jsonl
     from imdb_sentiment.readers import text_column as read_texts
 
-    items = list(texts or [])
+    model_dir, texts = _split_model(list(args or []))
+    items = list(texts)
     ids = None
     if input_ is not None:
         frame = read_table(input_)
@@ -297,11 +344,11 @@ def predict(
 @app.command()
 @_guard
 def score(
-    model_dir: Annotated[Path, typer.Argument(help="A saved model folder.")],
     input_: Annotated[
         str, typer.Option("--input", help="CSV, JSONL or Parquet file, a folder of them, or - (JSONL on stdin).")
     ],
     output: Annotated[Path, typer.Option(help="Output .parquet, .csv or .jsonl; problems go to NAME.errors.csv.")],
+    model: ModelArgument = None,
     text_column: Annotated[str, typer.Option(help="The column holding the reviews.")] = "text",
     id_columns: Annotated[
         str | None, typer.Option(help="Comma-separated input columns to copy (default: all but the text column).")
@@ -328,7 +375,7 @@ def score(
             "ray_address": ray_address,
         }
     )
-    summary = run_score(model_dir, input_, output, config, progress=not quiet)
+    summary = run_score(_model_ref(model), input_, output, config, progress=not quiet)
     plural = "s" if summary.errors != 1 else ""
     errors = f", {summary.errors:,} error{plural} in {summary.errors_file}" if summary.errors else ", no errors"
     _err.print(
@@ -343,8 +390,14 @@ def score(
 @app.command()
 @_guard
 def explain(
-    model_dir: Annotated[Path, typer.Argument(help="A saved model folder.")],
-    text: Annotated[str | None, typer.Argument(help="The review to explain (or --input).")] = None,
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="[MODEL] [TEXT]: the review to explain (or --input), after an optional saved model folder "
+            "(default: the shipped model).",
+            show_default=False,
+        ),
+    ] = None,
     input_: Annotated[Path | None, typer.Option("--input", help="Read the review from this text file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as one JSON object.")] = False,
     html_out: Annotated[
@@ -362,6 +415,10 @@ def explain(
     from imdb_sentiment.explain import plot_attention, to_html, to_terminal
     from imdb_sentiment.models.registry import load_model
 
+    model_dir, rest = _split_model(list(args or []), most_texts=1)
+    if len(rest) > 1:
+        raise InputError("give one review to explain (quote it), after an optional model folder")
+    text = rest[0] if rest else None
     if (text is None) == (input_ is None):
         raise InputError("give the review as TEXT or with --input FILE (one of them)")
     if input_ is not None:
@@ -450,6 +507,13 @@ def export(
         bool, typer.Option("--onnx/--no-onnx", help="Export to ONNX, run with onnxruntime (the only format).")
     ] = True,
     int8: Annotated[bool, typer.Option("--int8", help="Quantise the linear layers' weights to int8.")] = False,
+    keep_weights: Annotated[
+        str,
+        typer.Option(
+            help="Also keep the PyTorch weights beside the ONNX graph, as float16 or float32 "
+            "(for explanations by integrated gradients and further training); empty: ONNX only."
+        ),
+    ] = "",
 ) -> None:
     """Export a transformer model to ONNX; the exported folder loads like any saved model."""
     from imdb_sentiment.models.registry import load_model
@@ -461,7 +525,7 @@ def export(
     if exporter is None:
         raise InputError(f"{model_dir} is a {fitted.kind!r} model; only transformer models export to ONNX")
     start = time.perf_counter()
-    exporter(out, int8=int8)
+    exporter(out, int8=int8, keep_weights=keep_weights)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     _out.print(
         f"exported {model_dir} to {out} ({'int8 ' if int8 else ''}ONNX, {size / 2**20:.1f} MiB) "
@@ -473,7 +537,12 @@ def export(
 @app.command()
 @_guard
 def serve(
-    model_dirs: Annotated[list[Path], typer.Argument(help="Saved model folders; the first is the default.")],
+    models: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Saved model folders; the first is the default (none: the shipped model).", show_default=False
+        ),
+    ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[
@@ -486,7 +555,8 @@ def serve(
     def announce(url: str) -> None:
         _out.print(f"serving at {url}; API docs at {url}/docs; Ctrl-C stops", highlight=False, soft_wrap=True)
 
-    run(model_dirs, host, port, announce=announce, workers=workers)
+    folders = [_model_ref(m) for m in models] if models else [_model_ref(None)]
+    run(folders, host, port, announce=announce, workers=workers)
 
 
 @app.command("app")
@@ -494,7 +564,10 @@ def serve(
 def app_(
     model_dirs: Annotated[
         list[Path] | None,
-        typer.Argument(help="Saved model folders; the first is selected at start (default: those under ./models)."),
+        typer.Argument(
+            help="Saved model folders; the first is selected at start "
+            "(default: the shipped model and those under ./models)."
+        ),
     ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8501,

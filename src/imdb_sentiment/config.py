@@ -276,6 +276,13 @@ class TransformerConfig(Config):
     checkpoint_steps: int = 200
     #: Where checkpoints go (empty: the cache, in a folder named after this config and the data).
     checkpoint_dir: str = ""
+    #: Also train on this many crops of 1 to ``crop_sentences`` consecutive sentences of training reviews
+    #: (drawn from every training review, not only the ``subset``), so that one-liners read as well as
+    #: whole reviews (see ``models/crops.py``). 0: none.
+    crops: int = 0
+    crop_sentences: int = 3
+    #: Weight each crop by a cross-fitted ``ngram`` teacher's agreement with its review's label (else 1).
+    crop_teacher: bool = True
     #: Reviews per forward pass at inference.
     inference_batch_size: int = 64
     #: ``auto`` uses a GPU when torch sees one.
@@ -305,6 +312,8 @@ class TransformerConfig(Config):
         _check(self.patience >= 0, name, "patience must be >= 0")
         _check(self.eval_subset >= 0, name, "eval_subset must be >= 0 (0: all)")
         _check(self.checkpoint_steps >= 0, name, "checkpoint_steps must be >= 0")
+        _check(self.crops >= 0, name, "crops must be >= 0 (0: none)")
+        _check(self.crop_sentences >= 1, name, "crop_sentences must be >= 1")
         _check(self.inference_batch_size >= 1, name, "inference_batch_size must be >= 1")
         _check(self.device in ("auto", "cpu", "cuda"), name, "device must be auto, cpu or cuda")
         _check(0 <= self.seed < 2**32, name, "seed must be in [0, 2**32)")

@@ -267,6 +267,8 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
             "split": self.info_.get("split"),
             "training": self.info_.get("training"),
             **({"reconfigured": self.info_["reconfigured"]} if self.info_.get("reconfigured") else {}),
+            # How the shipped model was built and chosen (bench/pretrained.py), kept through a re-save.
+            **({"build": self.info_["build"]} if self.info_.get("build") else {}),
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "versions": library_versions(),
             **self._manifest_extra(),
@@ -297,7 +299,8 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         model.classes_ = np.array([0, 1])
         history = path / HISTORY
         model.history_ = json.loads(history.read_text(encoding="utf-8")) if history.is_file() else {}
-        model.info_ = {k: manifest.get(k) for k in ("metrics", "data_fingerprint", "split", "training", "reconfigured")}
+        keys = ("metrics", "data_fingerprint", "split", "training", "reconfigured", "build")
+        model.info_ = {k: manifest.get(k) for k in keys}
         model.info_["metrics"] = model.info_["metrics"] or {}
         return model
 

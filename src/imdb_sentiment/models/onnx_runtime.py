@@ -1,4 +1,7 @@
-"""ONNX pieces of the transformer kind: the traced module and the ONNX Runtime session."""
+"""ONNX pieces of the transformer kind: the traced module and the ONNX Runtime session.
+
+Nothing here imports torch at module level: the slim install (no torch) runs the shipped model on ONNX Runtime.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +9,31 @@ import os
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from imdb_sentiment.errors import ModelError
 
 
-class LogitsOnly(torch.nn.Module):
-    """Wraps a Hugging Face model so that the traced graph returns the logits tensor only."""
+def logits_only(network: Any) -> Any:
+    """Wrap a Hugging Face model so that the traced graph returns the logits tensor only."""
+    import torch
 
-    def __init__(self, network: Any) -> None:
-        super().__init__()
-        self.network = network
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.network = network
 
-    def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-        return self.network(input_ids=input_ids, attention_mask=attention_mask).logits
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            return self.network(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    return LogitsOnly()
+
+
+def onnx_available() -> bool:
+    """Whether ONNX Runtime can be imported."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def onnx_session(path: Path) -> Any:

@@ -43,13 +43,18 @@ def get_model_class(kind: str) -> type[SentimentModel]:
     return cls
 
 
-def load_model(path: str | Path) -> SentimentModel:
+def load_model(path: str | Path | None = None) -> SentimentModel:
     """Load any saved model, dispatching on the ``kind`` in its manifest.
+
+    Args:
+        path: A saved model folder, or ``"pretrained"`` (also ``None``) for the model shipped in the package.
 
     Raises:
         ModelError: ``path`` is not a saved model, or its kind or format version is unknown.
     """
-    path = Path(path)
+    from imdb_sentiment.pretrained import resolve
+
+    path = resolve(path)
     kind = read_manifest(path)["kind"]
     if kind not in _KINDS:
         raise ModelError(

@@ -1,7 +1,8 @@
 """The parts of the transformer's PyTorch training loop that are not about transformers.
 
 Optimiser parameter groups, a stratified subset, length-grouped batches, progress bars, and the resumable
-checkpoint.
+checkpoint. torch is imported only where a checkpoint is written or read: inference with ONNX Runtime
+imports this module for its progress bars and must work without torch installed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from imdb_sentiment._atomic import atomic_dir, write_json
 
@@ -76,6 +76,7 @@ class Checkpoint:
     def save(
         self, network: Any, optimizer: Any, scheduler: Any, state: dict[str, Any], best: dict[str, Any] | None
     ) -> None:
+        import torch
         from safetensors.torch import save_file
 
         with atomic_dir(self.folder) as tmp:
@@ -95,6 +96,7 @@ class Checkpoint:
     def restore(self, network: Any, optimizer: Any, scheduler: Any) -> dict[str, Any] | None:
         if not (self.folder / "state.json").is_file():
             return None
+        import torch
         from safetensors.torch import load_file
 
         state: dict[str, Any] = json.loads((self.folder / "state.json").read_text(encoding="utf-8"))

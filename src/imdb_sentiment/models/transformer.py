@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import torch
 from scipy.special import log_softmax, softmax
 
 from imdb_sentiment._atomic import atomic_dir
@@ -51,7 +50,7 @@ from imdb_sentiment.config import TransformerConfig
 from imdb_sentiment.errors import ModelError
 from imdb_sentiment.explain import Explanation, check_steps, fold_onto_words, make_explanation
 from imdb_sentiment.models.base import LABELS, SentimentModel, check_texts
-from imdb_sentiment.models.onnx_runtime import LogitsOnly, onnx_session
+from imdb_sentiment.models.onnx_runtime import logits_only, onnx_available, onnx_session
 from imdb_sentiment.models.training_loop import (
     Checkpoint,
     length_grouped_batches,
@@ -63,6 +62,11 @@ from imdb_sentiment.text import normalize, normalize_with_offsets
 
 _MODEL_DIR = "model"
 _ONNX_FILE = "model.onnx"
+#: PyTorch weights in ``model/``; a folder without them is ONNX only.
+_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
+#: What a saved model keeps of the tokenizer (tokenizer.json is what loading needs; the rest lets
+#: transformers' AutoTokenizer read the folder too).
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 # Keys that change how training runs, not what it computes: they do not name a different checkpoint.
 _NOT_IN_CHECKPOINT_KEY = ("checkpoint_steps", "checkpoint_dir", "inference_batch_size", "device")
 
@@ -75,8 +79,8 @@ class TransformerClassifier(SentimentModel):
         verbose: Show progress bars and what training is doing.
 
     Attributes:
-        tokenizer_: the Hugging Face tokenizer.
-        network_: the PyTorch model (``None`` for an ONNX-backed model).
+        network_: the PyTorch model (``None`` for an ONNX-backed model, which loads it only for an
+            explanation, from the weights kept beside the ONNX graph).
         backend_: ``"torch"`` or ``"onnx"``.
     """
 
@@ -132,8 +136,12 @@ class TransformerClassifier(SentimentModel):
 
     def _rows(self, texts: Sequence[str], *, training: bool = False) -> tuple[list[list[int]], np.ndarray]:
         """Model inputs for ``texts`` and, per input, the index of the review it comes from."""
+        return self._piece_rows(self._word_pieces(texts), training=training)
+
+    def _piece_rows(self, pieces: Sequence[list[int]], *, training: bool = False) -> tuple[list[list[int]], np.ndarray]:
+        """Model inputs for reviews given as word-piece ids, and the review each input comes from."""
         inputs, owners = [], []
-        for i, ids in enumerate(self._word_pieces(texts)):
+        for i, ids in enumerate(pieces):
             windows = self._windows(ids, training=training)
             inputs.extend(windows)
             owners.extend([i] * len(windows))
@@ -150,17 +158,23 @@ class TransformerClassifier(SentimentModel):
 
     # ----------------------------------------------------------------------------- set-up
     def _setup(self, source: str | Path) -> None:
-        """Load the tokenizer from ``source`` and remember what windowing needs."""
-        from transformers import AutoTokenizer
+        """Load the tokenizer from ``source`` and remember what windowing needs.
 
-        self.tokenizer_ = AutoTokenizer.from_pretrained(str(source))
-        if not getattr(self.tokenizer_, "is_fast", False):
+        Only the Rust ``tokenizers`` library is used (``tokenizer.json``, plus the padding token named in
+        ``tokenizer_config.json``), not transformers: ONNX inference then needs neither it nor torch.
+        """
+        try:
+            from tokenizers import Tokenizer
+        except ImportError:
+            raise ModelError("the transformer kind needs tokenizers: pip install 'imdb-sentiment'") from None
+
+        self._tokenizer_source = Path(source)
+        file = self._tokenizer_source / "tokenizer.json"
+        if not file.is_file():
             raise ModelError(f"{source} has no fast (Rust) tokenizer; a tokenizer.json is needed")
-        # A private copy of the Rust tokenizer without the truncation or padding some tokenizer.json files
-        # switch on: reviews are tokenised whole and cut to size by _windows.
-        from tokenizers import Tokenizer
-
-        self._backend_tokenizer = Tokenizer.from_str(self.tokenizer_.backend_tokenizer.to_str())
+        # Without the truncation or padding some tokenizer.json files switch on: reviews are tokenised
+        # whole and cut to size by _windows.
+        self._backend_tokenizer = Tokenizer.from_file(str(file))
         self._backend_tokenizer.no_truncation()
         self._backend_tokenizer.no_padding()
         # The special tokens around a single sequence ([CLS] ... [SEP] for BERT, <s> ... </s> for MPNet),
@@ -170,11 +184,13 @@ class TransformerClassifier(SentimentModel):
         at = next(i for i in range(len(full)) if full[i : i + len(bare)] == bare)
         self._prefix, self._suffix = full[:at], full[at + len(bare) :]
         self._n_special = len(self._prefix) + len(self._suffix)
-        self._pad_id = self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else 0
+        self._pad_id = _pad_token_id(self._tokenizer_source, self._backend_tokenizer)
         if self._cfg.max_length - self._n_special <= self._cfg.stride:
             raise ModelError("max_length leaves no room for the review after the special tokens and stride")
 
     def _device(self) -> Any:
+        import torch
+
         wanted = self._cfg.device
         if wanted == "cuda" and not torch.cuda.is_available():
             raise ModelError("device=cuda was asked for, but torch sees no GPU")
@@ -190,6 +206,7 @@ class TransformerClassifier(SentimentModel):
         validation: tuple[list[str], np.ndarray] | None,
         unlabeled: list[str],
     ) -> dict[str, list[float]]:
+        import torch
         from transformers import AutoModelForSequenceClassification
 
         from imdb_sentiment.base_models import resolve_base_model
@@ -199,8 +216,15 @@ class TransformerClassifier(SentimentModel):
         self._setup(source)
         torch.manual_seed(cfg.seed)  # the new classification head is initialised from this
         with _quiet_transformers():  # its report that the classification head is new is expected
+            # float32 whatever the base holds: training on from the shipped model starts from float16 weights.
             self.network_ = AutoModelForSequenceClassification.from_pretrained(
-                source, num_labels=2, id2label=dict(enumerate(LABELS)), label2id={v: k for k, v in enumerate(LABELS)}
+                source,
+                num_labels=2,
+                id2label=dict(enumerate(LABELS)),
+                label2id={v: k for k, v in enumerate(LABELS)},
+                dtype=torch.float32,
+                local_files_only=Path(source).is_dir(),
+                trust_remote_code=False,
             )
         # A base saved by this kind (training on from a fine-tuned model) keeps its trained head.
         architectures = self.network_.config.architectures or []
@@ -213,6 +237,7 @@ class TransformerClassifier(SentimentModel):
         device = self._device()
         self.network_.to(device)
 
+        all_texts, all_labels = texts, labels
         if cfg.subset and cfg.subset < len(texts):
             texts, labels = stratified_subset(texts, labels, cfg.subset, cfg.seed)
         whole_validation = True
@@ -222,6 +247,9 @@ class TransformerClassifier(SentimentModel):
         self._say(f"tokenising {len(texts):,} training reviews ...")
         inputs, owners = self._rows(texts, training=True)
         row_labels = labels[owners]
+        row_weights = np.ones(len(inputs))
+        if cfg.crops:
+            inputs, row_labels, row_weights = self._add_crops(inputs, row_labels, row_weights, all_texts, all_labels)
         batches_per_epoch = math.ceil(len(inputs) / cfg.batch_size)
         steps_per_epoch = math.ceil(batches_per_epoch / cfg.grad_accum)
         total_steps = cfg.epochs * steps_per_epoch
@@ -258,8 +286,10 @@ class TransformerClassifier(SentimentModel):
             for b in range(state["batch"], len(order)):
                 ids, mask = self._pad([inputs[j] for j in order[b]])
                 target = torch.as_tensor(row_labels[order[b]], device=device)
+                weight = torch.as_tensor(row_weights[order[b]], dtype=torch.float32, device=device)
                 logits = self._torch_logits(torch.as_tensor(ids), torch.as_tensor(mask), device, grad=True)
-                loss = torch.nn.functional.cross_entropy(logits.float(), target)
+                # Whole reviews weigh 1, crops their teacher weight (models/crops.py).
+                loss = (torch.nn.functional.cross_entropy(logits.float(), target, reduction="none") * weight).mean()
                 (loss / cfg.grad_accum).backward()
                 loss_sum += loss.item() * len(order[b])
                 correct += int((logits.argmax(-1) == target).sum())
@@ -310,6 +340,33 @@ class TransformerClassifier(SentimentModel):
         checkpoint.discard()
         return {k: v for k, v in history.items() if v}
 
+    def _add_crops(
+        self,
+        inputs: list[list[int]],
+        row_labels: np.ndarray,
+        row_weights: np.ndarray,
+        texts: list[str],
+        labels: np.ndarray,
+    ) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
+        """The training rows with ``crops`` weighted sentence crops of ``texts`` appended."""
+        from imdb_sentiment.models.crops import weighted_crops
+
+        cfg = self._cfg
+        self._say(
+            f"drawing {cfg.crops:,} sentence crops"
+            + (" and weighing them by a teacher ..." if cfg.crop_teacher else " ...")
+        )
+        crops, crop_labels, weights = weighted_crops(
+            texts, labels, cfg.crops, max_sentences=cfg.crop_sentences, teacher=cfg.crop_teacher, seed=cfg.seed
+        )
+        self._say(f"training on {len(crops):,} crops (mean weight {weights.mean() if len(weights) else 0:.2f})")
+        crop_rows, crop_owners = self._rows(crops, training=True)
+        return (
+            inputs + crop_rows,
+            np.concatenate([row_labels, crop_labels[crop_owners]]),
+            np.concatenate([row_weights, weights[crop_owners]]),
+        )
+
     def _checkpoint_dir(self, texts: Sequence[str], labels: np.ndarray) -> Path:
         cfg = self._cfg
         if cfg.checkpoint_dir:
@@ -329,6 +386,8 @@ class TransformerClassifier(SentimentModel):
 
     # ----------------------------------------------------------------------------- inference
     def _torch_logits(self, ids: Any, mask: Any, device: Any, *, grad: bool = False) -> Any:
+        import torch
+
         ids, mask = ids.to(device), mask.to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             if grad:
@@ -340,12 +399,18 @@ class TransformerClassifier(SentimentModel):
         if self.backend_ == "onnx":
             (logits,) = self._session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
             return np.asarray(logits, dtype=np.float64)
+        import torch
+
         out = self._torch_logits(torch.as_tensor(ids), torch.as_tensor(mask), self._device())
         return out.float().cpu().numpy().astype(np.float64)
 
     def _review_logits(self, texts: Sequence[str]) -> np.ndarray:
         """Logits ``(n, 2)`` per review: its windows' logits averaged."""
-        inputs, owners = self._rows(texts)
+        return self._pieces_logits(self._word_pieces(texts))
+
+    def _pieces_logits(self, pieces: Sequence[list[int]]) -> np.ndarray:
+        """Logits ``(n, 2)`` per review given as word-piece ids: its windows' logits averaged."""
+        inputs, owners = self._piece_rows(pieces)
         # Longest first, in batches of similar length: little padding, and memory peaks at the start.
         order = np.argsort([-len(r) for r in inputs], kind="stable")
         size = self._cfg.inference_batch_size
@@ -358,9 +423,9 @@ class TransformerClassifier(SentimentModel):
             logits[batch] = self._batch_logits(*self._pad([inputs[j] for j in batch]))
             bar.update(len(batch))
         bar.close()
-        sums = np.zeros((len(texts), 2))
+        sums = np.zeros((len(pieces), 2))
         np.add.at(sums, owners, logits)
-        return sums / np.bincount(owners, minlength=len(texts))[:, None]
+        return sums / np.bincount(owners, minlength=len(pieces))[:, None]
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         """The logit of *positive* against *negative* for each review."""
@@ -384,23 +449,25 @@ class TransformerClassifier(SentimentModel):
         attention weights of every layer and head for the first window are attached.
         """
         check_steps(n_steps)
-        if self.backend_ != "torch":
-            raise ModelError("explanations need the PyTorch model; explain the model this ONNX copy was exported from")
-        from captum.attr import LayerIntegratedGradients
-
         normalized, origins = normalize_with_offsets(text)
         encoding = self._backend_tokenizer.encode(normalized, add_special_tokens=False)
         ids = np.asarray(encoding.ids, dtype=np.int64)
-        offsets = encoding.offsets
+        spans = [(origins[a][0], origins[b - 1][1]) if b > a else (0, 0) for a, b in encoding.offsets]
+        if not self._has_gradients():
+            return self._explain_by_occlusion(text, ids, spans)
+        network = self._torch_network("explanations")
+        import torch
+        from captum.attr import LayerIntegratedGradients
+
         windows = self._window_positions(len(ids))
         device = self._device()
-        self.network_.eval()
+        network.eval()
 
         def log_odds(input_ids: Any, attention_mask: Any) -> Any:
-            logits = self.network_(input_ids=input_ids, attention_mask=attention_mask).logits.float()
+            logits = network(input_ids=input_ids, attention_mask=attention_mask).logits.float()
             return logits[:, 1] - logits[:, 0]
 
-        explainer = LayerIntegratedGradients(log_odds, self.network_.get_input_embeddings())
+        explainer = LayerIntegratedGradients(log_odds, network.get_input_embeddings())
         per_piece = np.zeros(len(ids))
         deltas = []
         for positions in windows:
@@ -416,14 +483,13 @@ class TransformerClassifier(SentimentModel):
             summed = attributions.sum(dim=-1)[0].detach().float().cpu().numpy()
             per_piece[positions] += summed[len(self._prefix) : len(row) - len(self._suffix)] / len(windows)
             deltas.append(float(delta[0]))
-        spans = [(origins[a][0], origins[b - 1][1]) if b > a else (0, 0) for a, b in offsets]
         tokens, unassigned = fold_onto_words(text, spans, per_piece)
         extra: dict[str, Any] = {}
         if attention:
             first = windows[0]
             row = [*self._prefix, *ids[first].tolist(), *self._suffix]
-            extra["pieces"] = tuple(self.tokenizer_.convert_ids_to_tokens(row))
-            extra["attention"] = self._attention(row)
+            extra["pieces"] = tuple(self._backend_tokenizer.id_to_token(i) or "" for i in row)
+            extra["attention"] = self._attention(network, row)
         return make_explanation(
             text,
             float(self.predict_proba([text])[0, 1]),
@@ -441,19 +507,87 @@ class TransformerClassifier(SentimentModel):
             **extra,
         )
 
-    def _attention(self, row: list[int]) -> np.ndarray:
+    def _has_gradients(self) -> bool:
+        """Whether integrated gradients can run: PyTorch weights, torch and Captum are all here."""
+        if getattr(self, "network_", None) is None:
+            weights = getattr(self, "_source", Path()) / _MODEL_DIR
+            if not any((weights / name).is_file() for name in _WEIGHT_FILES):
+                return False
+        try:
+            import captum  # noqa: F401
+            import torch  # noqa: F401
+            import transformers  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def _explain_by_occlusion(self, text: str, ids: np.ndarray, spans: list[tuple[int, int]]) -> Explanation:
+        """Leave-one-word-out on ONNX Runtime, for an install without torch (see ``models/occlusion.py``)."""
+        from imdb_sentiment.models.occlusion import MAX_WORDS, occlusion_attributions, piece_groups
+
+        groups = piece_groups(text, spans)
+
+        def log_odds(variants: list[list[int]]) -> np.ndarray:
+            logits = self._pieces_logits(variants)
+            return logits[:, 1] - logits[:, 0]
+
+        per_piece = occlusion_attributions(ids.tolist(), groups, log_odds)
+        tokens, unassigned = fold_onto_words(text, spans, per_piece)
+        return make_explanation(
+            text,
+            float(self.predict_proba([text])[0, 1]),
+            "word occlusion on ONNX Runtime (log-odds drop when each word is left out)",
+            tokens,
+            details={
+                "words_occluded": min(len(groups), MAX_WORDS),
+                "windows": len(self._window_positions(len(ids))),
+                "pieces": len(ids),
+                "unassigned": unassigned,
+                "why": "integrated gradients need torch and the PyTorch weights, which this install lacks",
+            },
+        )
+
+    def _attention(self, network: Any, row: list[int]) -> np.ndarray:
         """Attention weights ``(layers, heads, pieces, pieces)`` for one input (eager attention, which
         returns them; the fast kernels used otherwise do not)."""
-        current = getattr(self.network_.config, "_attn_implementation", None)
+        import torch
+
+        current = getattr(network.config, "_attn_implementation", None)
         try:
-            self.network_.set_attn_implementation("eager")
+            network.set_attn_implementation("eager")
             with torch.inference_mode():
                 inputs = torch.as_tensor([row], device=self._device())
-                out = self.network_(input_ids=inputs, attention_mask=torch.ones_like(inputs), output_attentions=True)
+                out = network(input_ids=inputs, attention_mask=torch.ones_like(inputs), output_attentions=True)
             return np.stack([a[0].float().cpu().numpy() for a in out.attentions])
         finally:
             if current:
-                self.network_.set_attn_implementation(current)
+                network.set_attn_implementation(current)
+
+    def _torch_network(self, purpose: str) -> Any:
+        """The PyTorch network, loaded from the saved weights on first use by an ONNX-backed model."""
+        if getattr(self, "network_", None) is not None:
+            return self.network_
+        lazy: Any = getattr(self, "_lazy_network", None)
+        if lazy is not None:
+            return lazy
+        weights = getattr(self, "_source", Path()) / _MODEL_DIR
+        if not any((weights / name).is_file() for name in _WEIGHT_FILES):
+            raise ModelError(
+                f"{purpose} need the PyTorch weights, which this ONNX-only copy lacks; "
+                "use the model it was exported from (or export with --keep-weights)"
+            )
+        try:
+            import torch
+            from transformers import AutoModelForSequenceClassification
+        except ImportError:
+            raise ModelError(f"{purpose} need PyTorch and transformers: pip install 'imdb-sentiment[train]'") from None
+        with _quiet_transformers():
+            # float32 whatever the file holds: a shipped model keeps its weights in float16 to halve their size.
+            network = AutoModelForSequenceClassification.from_pretrained(
+                weights, dtype=torch.float32, local_files_only=True, trust_remote_code=False
+            )
+        self._lazy_network = network.to(self._device()).eval()
+        return self._lazy_network
 
     # ----------------------------------------------------------------------------- persistence
     def _save_weights(self, folder: Path) -> None:
@@ -464,22 +598,32 @@ class TransformerClassifier(SentimentModel):
             return
         with _quiet_transformers():
             self.network_.save_pretrained(target, safe_serialization=True)
-            self.tokenizer_.save_pretrained(target)
+        self._copy_tokenizer(target)
+
+    def _copy_tokenizer(self, target: Path) -> None:
+        target.mkdir(parents=True, exist_ok=True)
+        for name in _TOKENIZER_FILES:
+            if (self._tokenizer_source / name).is_file():
+                shutil.copy2(self._tokenizer_source / name, target / name)
 
     def _load_weights(self, folder: Path) -> None:
+        """Load ``model.onnx`` on ONNX Runtime when the folder has it (unless ``device=cuda``), else the
+        PyTorch weights in ``model/``. A folder with both (the shipped model) predicts on ONNX Runtime and
+        loads the PyTorch weights only when an explanation or an export needs them."""
         self._setup(folder / _MODEL_DIR)
         self._source = folder
-        if (folder / _ONNX_FILE).is_file():
+        self.network_ = None
+        self._lazy_network: Any = None
+        has_onnx = (folder / _ONNX_FILE).is_file()
+        has_weights = any((folder / _MODEL_DIR / name).is_file() for name in _WEIGHT_FILES)
+        if has_onnx and (not has_weights or (self._cfg.device != "cuda" and onnx_available())):
             self.backend_ = "onnx"
-            self.network_ = None
             self._session = onnx_session(folder / _ONNX_FILE)
             return
-        from transformers import AutoModelForSequenceClassification
-
+        if not has_weights:
+            raise ModelError(f"{folder} holds neither {_ONNX_FILE} nor model weights in {_MODEL_DIR}/")
         self.backend_ = "torch"
-        with _quiet_transformers():
-            self.network_ = AutoModelForSequenceClassification.from_pretrained(folder / _MODEL_DIR)
-        self.network_.to(self._device()).eval()
+        self.network_ = self._torch_network("this model")
 
     def _manifest_extra(self) -> dict[str, Any]:
         return {"backend": getattr(self, "backend_", "torch"), **getattr(self, "_export_info", {})}
@@ -488,17 +632,21 @@ class TransformerClassifier(SentimentModel):
         if manifest.get("exported_from"):
             self._export_info = {"exported_from": manifest["exported_from"]}
 
-    def export_onnx(self, path: str | Path, *, int8: bool = False) -> Path:
+    def export_onnx(self, path: str | Path, *, int8: bool = False, keep_weights: str = "") -> Path:
         """Write an ONNX copy of this model to the folder ``path`` (atomically); it loads as kind ``transformer``.
 
         Args:
             path: Folder to write.
             int8: Quantise the weights of the linear layers to int8 (onnxruntime dynamic quantisation).
+            keep_weights: ``"float16"`` or ``"float32"``: also keep the PyTorch weights (safetensors) in that
+                precision, for explanations and further training; empty: ONNX only.
 
         Returns:
             The folder written.
         """
         self._check_fitted()
+        if keep_weights not in ("", "float16", "float32"):
+            raise ModelError(f"keep_weights must be '', 'float16' or 'float32', not {keep_weights!r}")
         if self.backend_ != "torch":
             raise ModelError("this model is already ONNX; export the PyTorch model it was exported from")
         try:
@@ -506,23 +654,31 @@ class TransformerClassifier(SentimentModel):
             import onnxruntime  # noqa: F401
         except ImportError:
             raise ModelError("ONNX export needs the onnx extra: pip install 'imdb-sentiment[onnx]'") from None
+        import torch
+
         network = self.network_.to("cpu").eval()
         sample = self._pad(self._rows(["an example review to trace the model with"])[0])
         path = Path(path)
         with atomic_dir(path) as tmp:
             with _quiet_transformers():  # for the config.json the exported folder needs
-                network.save_pretrained(tmp / "_torch", safe_serialization=True)
-            (tmp / _MODEL_DIR).mkdir()
-            shutil.move(tmp / "_torch" / "config.json", tmp / _MODEL_DIR / "config.json")
-            shutil.rmtree(tmp / "_torch")
-            self.tokenizer_.save_pretrained(tmp / _MODEL_DIR)
+                state = None
+                if keep_weights == "float16":
+                    state = {k: v.half() if v.is_floating_point() else v for k, v in network.state_dict().items()}
+                network.save_pretrained(tmp / "_torch", safe_serialization=True, state_dict=state)
+            if keep_weights:
+                shutil.move(tmp / "_torch", tmp / _MODEL_DIR)
+            else:
+                (tmp / _MODEL_DIR).mkdir()
+                shutil.move(tmp / "_torch" / "config.json", tmp / _MODEL_DIR / "config.json")
+                shutil.rmtree(tmp / "_torch")
+            self._copy_tokenizer(tmp / _MODEL_DIR)
             raw = tmp / ("model.fp32.onnx" if int8 else _ONNX_FILE)
             with torch.inference_mode(), warnings.catch_warnings():
                 # The tracer warns about Python conditionals in transformers' masking code; they depend
                 # only on shapes that stay dynamic here, which the tests check against PyTorch.
                 warnings.simplefilter("ignore")
                 torch.onnx.export(
-                    LogitsOnly(network),
+                    logits_only(network),
                     (torch.as_tensor(sample[0]), torch.as_tensor(sample[1])),
                     str(raw),
                     input_names=["input_ids", "attention_mask"],
@@ -554,7 +710,8 @@ class TransformerClassifier(SentimentModel):
             exported.classes_ = self.classes_
             exported.history_ = self.history_
             exported.info_ = dict(self.info_)
-            exported._export_info = {"exported_from": {"backend": "torch", "int8": int8}}
+            kept = {"weights_kept": keep_weights} if keep_weights else {}
+            exported._export_info = {"exported_from": {"backend": "torch", "int8": int8, **kept}}
             exported._write_metadata(tmp)
         network.to(self._device())
         return path
@@ -579,3 +736,20 @@ def _quiet_transformers() -> Iterator[None]:
 
 def _parameters(network: Any) -> int:
     return sum(p.numel() for p in network.parameters())
+
+
+def _pad_token_id(folder: Path, tokenizer: Any) -> int:
+    """The padding token's id: the ``pad_token`` of ``tokenizer_config.json``, else ``[PAD]`` / ``<pad>``, else 0."""
+    names: list[str] = []
+    config = folder / "tokenizer_config.json"
+    if config.is_file():
+        pad = json.loads(config.read_text(encoding="utf-8")).get("pad_token")
+        if isinstance(pad, dict):
+            pad = pad.get("content")
+        if isinstance(pad, str):
+            names.append(pad)
+    for name in (*names, "[PAD]", "<pad>"):
+        token_id = tokenizer.token_to_id(name)
+        if token_id is not None:
+            return int(token_id)
+    return 0

@@ -171,7 +171,9 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
     if not model_dirs:
         raise InputError("give at least one saved model folder to serve")
     settings = settings if settings is not None else settings_from_env()
-    folders = [Path(folder) for folder in model_dirs]
+    from imdb_sentiment.pretrained import resolve
+
+    folders = [resolve(folder) for folder in model_dirs]
     names = unique_names(folders)
     models: dict[str, SentimentModel] = {name: load_model(folder) for name, folder in zip(names, folders, strict=True)}
     default = names[0]

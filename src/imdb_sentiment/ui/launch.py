@@ -33,6 +33,14 @@ def discover_models(root: str | Path = DEFAULT_MODELS_ROOT) -> list[Path]:
     return sorted(p for p in root.iterdir() if (p / "manifest.json").is_file())
 
 
+def default_models(root: str | Path = DEFAULT_MODELS_ROOT) -> list[Path]:
+    """What the app shows when given no models: the shipped model (when installed), then those under ``root``."""
+    from imdb_sentiment.pretrained import ROOT, SHIPPED
+
+    shipped = ROOT / SHIPPED
+    return ([shipped] if (shipped / "manifest.json").is_file() else []) + discover_models(root)
+
+
 def check_model_dirs(model_dirs: Sequence[str | Path]) -> list[Path]:
     """Check that every folder holds a saved model of a known kind (reading only its manifest).
 
@@ -48,7 +56,9 @@ def check_model_dirs(model_dirs: Sequence[str | Path]) -> list[Path]:
             f"no models to show: pass MODEL_DIR arguments, or train one into {DEFAULT_MODELS_ROOT}/ "
             "(imdb-sentiment train --model ngram)"
         )
-    folders = [Path(d) for d in model_dirs]
+    from imdb_sentiment.pretrained import resolve
+
+    folders = [resolve(d) for d in model_dirs]
     for folder in folders:
         kind = read_manifest(folder)["kind"]
         if kind not in available_kinds():
@@ -66,7 +76,7 @@ def models_from_env(argv: Sequence[str] = ()) -> list[Path]:
         return [Path(p) for p in listed.split(os.pathsep) if p.strip()]
     if argv:
         return [Path(p) for p in argv]
-    return discover_models()
+    return default_models()
 
 
 def streamlit_command(model_dirs: Sequence[Path], *, host: str, port: int, max_upload_mb: int) -> list[str]:
@@ -100,7 +110,7 @@ def run(model_dirs: Sequence[str | Path], *, host: str = "127.0.0.1", port: int 
     from imdb_sentiment.ui.settings import settings_from_env
 
     settings = settings_from_env()  # a bad limit in the environment fails here, not in the browser
-    folders = [f.resolve() for f in check_model_dirs(list(model_dirs) or discover_models())]
+    folders = [f.resolve() for f in check_model_dirs(list(model_dirs) or default_models())]
     check_can_listen(host, port)
     env = {**os.environ, MODELS_ENV: os.pathsep.join(map(str, folders))}
     command = streamlit_command(folders, host=host, port=port, max_upload_mb=settings.max_upload_mb)

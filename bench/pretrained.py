@@ -1,0 +1,92 @@
+"""Compare a candidate build of the shipped model with the shipped one, and promote it only if it is better.
+
+    python bench/pretrained.py CANDIDATE [--promote] [--command "..."]... [--out FILE]
+
+Both models are scored in the same run on the IMDb validation reviews (carved from train) and on the
+out-of-domain development sets (``bench/robustness.py``). The choice reads only those: the score is the
+mean accuracy over validation, SST-2 dev and the two edited sides (contrast, CAD revised), so a build
+that gains on IMDb by recalling reviews cannot win. With ``--promote`` and a better candidate (or no
+shipped model yet), the candidate is scored once on the IMDb test split (its final figures), its manifest
+records the test and out-of-domain figures and the ``--command`` lines that built it, and it replaces the
+shipped folder atomically. Prints one JSON object (also written to ``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from imdb_sentiment import load_imdb
+from imdb_sentiment._atomic import atomic_dir
+from imdb_sentiment.models.base import MANIFEST, read_manifest
+from imdb_sentiment.pretrained import ROOT, SHIPPED
+from robustness import _DEFAULT_OOD, bench_model, read_jsonl
+
+#: The sets the choice reads (IMDb validation under the name "imdb").
+CHOICE_SETS = ("imdb", "sst2_dev", "imdb_contrast_dev_contrast", "imdb_cad_dev_new")
+
+
+def choice_score(result: dict) -> float:
+    return round(sum(result[name]["accuracy"] for name in CHOICE_SETS) / len(CHOICE_SETS), 4)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("candidate", help="a saved transformer folder (exported with ONNX and kept weights)")
+    parser.add_argument("--promote", action="store_true", help="replace the shipped model if the candidate is better")
+    parser.add_argument("--command", action="append", default=[], help="a command that built the candidate")
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--ood-dir", default=os.environ.get("IMDB_OOD", str(_DEFAULT_OOD)))
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+
+    ood_sets = {f.stem: read_jsonl(f) for f in sorted(Path(args.ood_dir).glob("*.jsonl"))}
+    if not ood_sets:
+        print(f"error: no *.jsonl sets in {args.ood_dir}", file=sys.stderr)
+        return 2
+    data = load_imdb(args.data, progress=False)
+    validation = (data.validation["text"].tolist(), data.validation["label"].to_numpy("int64"))
+    shipped = ROOT / SHIPPED
+    has_shipped = (shipped / MANIFEST).is_file()
+    candidate = bench_model(args.candidate, ood_sets, validation)
+    candidate["score"] = choice_score(candidate)
+    result: dict = {"bench": "pretrained", "choice_sets": list(CHOICE_SETS), "candidate": candidate}
+    if has_shipped:
+        current = bench_model(str(shipped), ood_sets, validation)
+        current["score"] = choice_score(current)
+        result["shipped"] = current
+    better = not has_shipped or candidate["score"] > result["shipped"]["score"]
+    result["candidate_is_better"] = better
+    result["promoted"] = False
+    if args.promote and better:
+        test = (data.test["text"].tolist(), data.test["label"].to_numpy("int64"))
+        final = bench_model(args.candidate, {}, test)
+        result["candidate_test"] = final["imdb"]
+        manifest = read_manifest(Path(args.candidate))
+        manifest["metrics"]["test"] = final["imdb"]
+        manifest["metrics"]["out_of_domain"] = {name: candidate[name] for name in ood_sets} | {
+            "both_sides_right": candidate["both_sides_right"]
+        }
+        manifest["build"] = {
+            "commands": args.command,
+            "choice": {"sets": list(CHOICE_SETS), "score": candidate["score"]},
+            "replaced": result.get("shipped", {}).get("score"),
+        }
+        with atomic_dir(shipped) as tmp:
+            shutil.copytree(args.candidate, tmp, dirs_exist_ok=True)
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        result["promoted"] = True
+    text = json.dumps(result)
+    print(text, flush=True)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
