@@ -1,6 +1,6 @@
 """The shipped transformer's inference speed against a plain ``transformers`` pipeline over the same weights.
 
-    python bench/pipeline_speed.py [MODEL] [--limit 2000] [--data PATH] [--ood-dir DIR]
+    python bench/pipeline_speed.py [MODEL] [--limit 2000] [--data PATH] [--ood-dir DIR] [--out FILE]
 
 ``MODEL`` (default ``pretrained``) must keep its PyTorch weights beside the ONNX graph (the shipped model
 does). Ours: ``predict_proba`` as every surface calls it (int8 ONNX Runtime, length-sorted batches padded
@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=2000)
     parser.add_argument("--data", default=None)
     parser.add_argument("--ood-dir", default=os.environ.get("IMDB_OOD", str(_DEFAULT_OOD)))
+    parser.add_argument("--out", default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
 
     import torch
@@ -78,7 +79,11 @@ def main(argv: list[str] | None = None) -> int:
             "speedup": round(ours_rate / peer_rate, 2),
             "same_label": round(float(((ours_p >= 0.5) == (peer_p >= 0.5)).mean()), 4),
         }
-    print(json.dumps(result), flush=True)
+    text = json.dumps(result)
+    print(text, flush=True)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
     return 0
 
 

@@ -404,13 +404,17 @@ def test_plot_attention_needs_attention(ngram_model, tmp_path):
         plot_attention(ngram_model.explain("superb film"), tmp_path / "attention.png")
 
 
-def test_onnx_copy_refuses_to_explain(transformer_model, tmp_path):
+def test_onnx_only_copy_explains_by_occlusion(transformer_model, tmp_path):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     exported = load_model(transformer_model.export_onnx(tmp_path / "onnx"))
     assert exported.backend_ == "onnx"
-    with pytest.raises(ModelError, match="PyTorch"):
-        exported.explain("a superb film")
+    # no PyTorch weights kept: integrated gradients cannot run, occlusion on ONNX Runtime can
+    explanation = exported.explain("a superb film")
+    assert explanation.method.startswith("word occlusion")
+    assert [t.token for t in explanation.tokens] == ["a", "superb", "film"]
+    with pytest.raises(ModelError, match="PyTorch weights"):
+        exported._torch_network("explanations")
 
 
 # -------------------------------------------------------------------------------------- renderings

@@ -351,6 +351,9 @@ def test_messages_quoting_user_input_escape_markdown():
 
 
 def test_models_come_from_the_environment_then_arguments_then_the_models_folder(monkeypatch, tmp_path, model_dirs):
+    from imdb_sentiment import pretrained
+
+    monkeypatch.setattr(pretrained, "ROOT", tmp_path / "no-shipped-model")  # tests/test_pretrained.py has it
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(launch.MODELS_ENV, raising=False)
     assert launch.models_from_env([]) == []
@@ -389,6 +392,9 @@ def test_app_command_without_models_uses_the_models_folder(monkeypatch, tmp_path
     monkeypatch.setattr(
         launch.subprocess, "run", lambda command, **kw: runs.append(command) or subprocess.CompletedProcess(command, 3)
     )
+    from imdb_sentiment import pretrained
+
+    monkeypatch.setattr(pretrained, "ROOT", tmp_path / "no-shipped-model")  # tests/test_pretrained.py has it
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli_app, ["app", "--port", str(free_port())])
     assert result.exit_code == 2 and "no models to show" in result.stderr and not runs

@@ -75,7 +75,10 @@ class EnsembleClassifier(SentimentModel):
 
         cfg = self._cfg
         self.check_config(cfg)
-        self._member_paths = [Path(m) for m in cfg.members]
+        from imdb_sentiment.pretrained import resolve
+
+        # "pretrained" names the shipped model; the folder it resolves to is what gets embedded.
+        self._member_paths = [resolve(m) for m in cfg.members]
         self.members_ = [load_model(path) for path in self._member_paths]
         if cfg.method == "mean":
             self.weights_ = np.full(len(self.members_), 1.0 / len(self.members_))
