@@ -96,6 +96,9 @@ class TransformerClassifier(SentimentModel):
         "device",
     )
 
+    #: The PyTorch network an ONNX-backed model loads on first need (an explanation, an export).
+    _lazy_network: Any = None
+
     def __init__(self, *, config: TransformerConfig | None = None, verbose: bool = False):
         super().__init__(config=config)
         self.verbose = verbose
@@ -613,7 +616,7 @@ class TransformerClassifier(SentimentModel):
         self._setup(folder / _MODEL_DIR)
         self._source = folder
         self.network_ = None
-        self._lazy_network: Any = None
+        self._lazy_network = None
         has_onnx = (folder / _ONNX_FILE).is_file()
         has_weights = any((folder / _MODEL_DIR / name).is_file() for name in _WEIGHT_FILES)
         if has_onnx and (not has_weights or (self._cfg.device != "cuda" and onnx_available())):
