@@ -15,7 +15,6 @@ int8 and the pipeline's plain head cut differ on a few texts. Prints one JSON ob
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -26,7 +25,7 @@ import numpy as np
 
 from imdb_sentiment import load_imdb, load_model
 from imdb_sentiment.data import stratified_sample
-from robustness import _DEFAULT_OOD, read_jsonl
+from robustness import _DEFAULT_OOD, emit, read_jsonl
 
 
 def rate(function, texts: list[str]) -> tuple[float, np.ndarray]:
@@ -79,11 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             "speedup": round(ours_rate / peer_rate, 2),
             "same_label": round(float(((ours_p >= 0.5) == (peer_p >= 0.5)).mean()), 4),
         }
-    text = json.dumps(result)
-    print(text, flush=True)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
     return 0
 
 

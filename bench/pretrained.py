@@ -24,7 +24,7 @@ from imdb_sentiment import load_imdb
 from imdb_sentiment._atomic import atomic_dir
 from imdb_sentiment.models.base import MANIFEST, read_manifest
 from imdb_sentiment.pretrained import ROOT, SHIPPED
-from robustness import _DEFAULT_OOD, bench_model, read_jsonl
+from robustness import _DEFAULT_OOD, bench_model, emit, read_jsonl
 
 #: The sets the choice reads (IMDb validation under the name "imdb").
 CHOICE_SETS = ("imdb", "sst2_dev", "imdb_contrast_dev_contrast", "imdb_cad_dev_new")
@@ -80,11 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(args.candidate, tmp, dirs_exist_ok=True)
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         result["promoted"] = True
-    text = json.dumps(result)
-    print(text, flush=True)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
     return 0
 
 

@@ -36,6 +36,15 @@ def read_jsonl(path: Path) -> tuple[list[str], np.ndarray]:
     return [r["text"] for r in rows], np.asarray([int(r["label"]) for r in rows], dtype=np.int64)
 
 
+def emit(result: dict, out: str | None) -> None:
+    """Print ``result`` as one JSON line and, with ``out``, write the same line there (``bench/results/``)."""
+    text = json.dumps(result)
+    print(text, flush=True)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text + "\n", encoding="utf-8")
+
+
 def score(model, texts: list[str], labels: np.ndarray) -> tuple[dict, np.ndarray]:
     start = time.perf_counter()
     proba = model.predict_proba(texts)
@@ -108,11 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         "cores": os.cpu_count(),
         "models": [bench_model(name, ood_sets, imdb, args.split) for name in args.models],
     }
-    text = json.dumps(result)
-    print(text, flush=True)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
     return 0
 
 

@@ -512,10 +512,8 @@ class TransformerClassifier(SentimentModel):
 
     def _has_gradients(self) -> bool:
         """Whether integrated gradients can run: PyTorch weights, torch and Captum are all here."""
-        if getattr(self, "network_", None) is None:
-            weights = getattr(self, "_source", Path()) / _MODEL_DIR
-            if not any((weights / name).is_file() for name in _WEIGHT_FILES):
-                return False
+        if getattr(self, "network_", None) is None and not _has_weights(getattr(self, "_source", Path())):
+            return False
         try:
             import captum  # noqa: F401
             import torch  # noqa: F401
@@ -573,8 +571,8 @@ class TransformerClassifier(SentimentModel):
         lazy: Any = getattr(self, "_lazy_network", None)
         if lazy is not None:
             return lazy
-        weights = getattr(self, "_source", Path()) / _MODEL_DIR
-        if not any((weights / name).is_file() for name in _WEIGHT_FILES):
+        source = getattr(self, "_source", Path())
+        if not _has_weights(source):
             raise ModelError(
                 f"{purpose} need the PyTorch weights, which this ONNX-only copy lacks; "
                 "use the model it was exported from (or export with --keep-weights)"
@@ -587,7 +585,7 @@ class TransformerClassifier(SentimentModel):
         with _quiet_transformers():
             # float32 whatever the file holds: a shipped model keeps its weights in float16 to halve their size.
             network = AutoModelForSequenceClassification.from_pretrained(
-                weights, dtype=torch.float32, local_files_only=True, trust_remote_code=False
+                source / _MODEL_DIR, dtype=torch.float32, local_files_only=True, trust_remote_code=False
             )
         self._lazy_network = network.to(self._device()).eval()
         return self._lazy_network
@@ -618,7 +616,7 @@ class TransformerClassifier(SentimentModel):
         self.network_ = None
         self._lazy_network = None
         has_onnx = (folder / _ONNX_FILE).is_file()
-        has_weights = any((folder / _MODEL_DIR / name).is_file() for name in _WEIGHT_FILES)
+        has_weights = _has_weights(folder)
         if has_onnx and (not has_weights or (self._cfg.device != "cuda" and onnx_available())):
             self.backend_ = "onnx"
             self._session = onnx_session(folder / _ONNX_FILE)
@@ -739,6 +737,11 @@ def _quiet_transformers() -> Iterator[None]:
 
 def _parameters(network: Any) -> int:
     return sum(p.numel() for p in network.parameters())
+
+
+def _has_weights(folder: Path) -> bool:
+    """Whether a saved model folder keeps PyTorch weights in ``model/`` (an ONNX-only export does not)."""
+    return any((folder / _MODEL_DIR / name).is_file() for name in _WEIGHT_FILES)
 
 
 def _pad_token_id(folder: Path, tokenizer: Any) -> int:
