@@ -9,7 +9,7 @@ MODEL ?= ngram
 MODELS ?= models
 REPORTS ?= reports
 
-.PHONY: install run test bench transformer pretrained bench-pretrained bench-transformer bench-explain notebook lint clean
+.PHONY: install run test test-fast bench transformer pretrained bench-pretrained bench-transformer bench-explain notebook lint clean
 
 install: $(STAMP)
 
@@ -34,8 +34,13 @@ run: install
 	@echo "model:  $(MODELS)/$(MODEL)"
 	@echo "report: $(REPORTS)/$(MODEL) (metrics.json and PNG plots); the shipped model's: $(REPORTS)/pretrained"
 
+# Everything, as CI runs it (.ci/run sets IMDB_DATA; without it the integration tests skip, saying why).
 test: install
 	$(PY) -m pytest
+
+# Unit tests only: no real data, nothing marked slow (a few minutes less).
+test-fast: install
+	$(PY) -m pytest -m "not integration and not slow"
 
 bench: install
 	$(PY) bench/data.py

@@ -26,7 +26,7 @@ import numpy as np
 
 from imdb_sentiment import get_model_class, load_imdb, load_model
 from imdb_sentiment.evaluate import compute_metrics
-from imdb_sentiment.insights import fit_peer
+from imdb_sentiment.peer import fit_peer
 from imdb_sentiment.training import train
 
 

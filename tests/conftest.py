@@ -12,6 +12,7 @@ the user's cache or the real dataset by accident.
 
 from __future__ import annotations
 
+import os
 import random
 import tarfile
 from collections.abc import Callable, Mapping
@@ -192,3 +193,17 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random BERT base model folder (see :func:`write_tiny_bert`), built once per test session."""
     pytest.importorskip("transformers")
     return write_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test marked ``integration``, saying why, when ``IMDB_DATA`` does not name the real archive.
+
+    A hook rather than a fixture: it runs before any fixture, including module-scoped ones that load the data.
+    """
+    if item.get_closest_marker("integration") is None:
+        return
+    archive = os.environ.get("IMDB_DATA")
+    if not archive:
+        pytest.skip("IMDB_DATA is not set: point it at aclImdb_v1.tar.gz to run the tests on the real data")
+    if not Path(archive).exists():
+        pytest.fail(f"IMDB_DATA points at {archive}, which does not exist")

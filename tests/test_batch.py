@@ -1,5 +1,5 @@
 """Batch scoring (imdb_sentiment.batch): every input and output format, the errors file, order, folders,
-standard input, atomic output, the CLI verb, and the Ray engine against the local one."""
+standard input, atomic output, the read-ahead bound, the CLI verb, and the Ray engine against the local one."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import json
 import random
 import string
 import sys
+import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -18,10 +20,12 @@ from typer.testing import CliRunner
 
 from conftest import make_toy_reviews
 from imdb_sentiment import ConfigError, InputError, NgramConfig, get_model_class, load_model
-from imdb_sentiment.batch import column_problems, row_problem, score
-from imdb_sentiment.batch_io import errors_path
+from imdb_sentiment.batch import score
+from imdb_sentiment.batch.local import read_ahead_bound
 from imdb_sentiment.cli import app as cli_app
 from imdb_sentiment.config import ScoreConfig
+from imdb_sentiment.io.writers import errors_path
+from imdb_sentiment.scoring import column_problems, text_problem
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +50,12 @@ def reviews() -> pd.DataFrame:
 def write(frame: pd.DataFrame, path) -> None:
     if path.suffix == ".csv":
         frame.to_csv(path, index=False)
+    elif path.suffix == ".tsv":
+        frame.to_csv(path, index=False, sep="\t")
     elif path.suffix == ".parquet":
         frame.to_parquet(path, index=False)
+    elif path.suffix == ".json":
+        path.write_text(json.dumps(frame.to_dict("records")), encoding="utf-8")
     else:
         path.write_text("".join(json.dumps(r) + "\n" for r in frame.to_dict("records")), encoding="utf-8")
 
@@ -56,7 +64,7 @@ def expected_p(model, texts) -> np.ndarray:
     return model.predict_proba(list(texts))[:, 1]
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".json", ".parquet"])
 def test_every_input_format_scores_every_row_in_order(tmp_path, model_dir, model, reviews, suffix):
     source = tmp_path / f"in{suffix}"
     write(reviews, source)
@@ -72,12 +80,15 @@ def test_every_input_format_scores_every_row_in_order(tmp_path, model_dir, model
     assert pd.read_csv(errors_path(tmp_path / "out.parquet")).empty
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl"])
 def test_output_format_follows_the_extension(tmp_path, model_dir, model, reviews, suffix):
     write(reviews, tmp_path / "in.parquet")
     out_path = tmp_path / f"out{suffix}"
     score(model_dir, tmp_path / "in.parquet", out_path, progress=False)
-    out = pd.read_csv(out_path) if suffix == ".csv" else pd.read_json(out_path, lines=True)
+    if suffix == ".jsonl":
+        out = pd.read_json(out_path, lines=True)
+    else:
+        out = pd.read_csv(out_path, sep="\t" if suffix == ".tsv" else ",")
     assert out["review_id"].tolist() == reviews["review_id"].tolist()
     np.testing.assert_allclose(out["p_positive"], expected_p(model, reviews["text"]), atol=1e-9)
 
@@ -137,10 +148,10 @@ def test_bad_rows_go_to_the_errors_file_with_row_number_and_reason(tmp_path, mod
 
 def test_vectorised_problems_match_the_per_value_rule():
     values = ["fine review", "", "  \n", None, "é" * 11, "é" * 6, "ok"]
-    assert column_problems(pa.array(values), 10) == [row_problem(v, 10) for v in values]
+    assert column_problems(pa.array(values), 10) == [text_problem(v, 10) for v in values]
     assert column_problems(pa.array([1, None]), 10) == ["not text (int64)", None]
     # A whole non-text column is reported row by row: the message names the column's type.
-    assert row_problem(3.5, 10) == "not text (float)"
+    assert text_problem(3.5, 10) == "not text (float)"
 
 
 def test_a_folder_is_read_file_by_file_with_row_numbers_per_file(tmp_path, model_dir, model, reviews):
@@ -262,40 +273,46 @@ def test_an_interrupted_run_leaves_the_previous_output_untouched(tmp_path, model
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet", "out.errors.csv", "out.parquet"]
 
 
-def test_memory_is_bounded_by_the_batch_not_the_input(tmp_path, model, monkeypatch):
-    """Reading is lazy: scoring holds at most ``workers + 1`` batches, however many rows the file has."""
+@pytest.mark.parametrize("workers", [1, 3])
+def test_reading_stays_within_the_read_ahead_bound_of_the_scorer(tmp_path, model, monkeypatch, workers):
+    """Reading is lazy: at most ``read_ahead_bound(workers)`` chunks are read and not yet scored, however
+    many rows the file has (reading everything first would reach 100 here)."""
     texts, _ = make_toy_reviews(40, seed=1)
     pq.write_table(pa.table({"text": texts * 25}), tmp_path / "in.parquet", row_group_size=100)
-    in_flight, peak = [0], [0]
+    lock = threading.Lock()
+    read, scored, ahead = [0], [0], []
     original = model.predict_proba
 
-    def tracking(batch):
-        in_flight[0] += 1
-        peak[0] = max(peak[0], in_flight[0])
-        try:
-            assert len(batch) <= 10
-            return original(batch)
-        finally:
-            in_flight[0] -= 1
+    def slow_scoring(batch):
+        time.sleep(0.002)  # slower than reading, so that an unbounded reader would run far ahead
+        result = original(batch)
+        with lock:
+            scored[0] += 1
+        return result
 
-    read = []
-    import imdb_sentiment.batch as batch_module
+    import imdb_sentiment.batch.local as local
 
-    real_read = batch_module.read_chunks
+    real_read = local.read_chunks
 
     def counting_read(*args, **kwargs):
         for chunk in real_read(*args, **kwargs):
-            read.append(chunk.table.num_rows)
+            assert chunk.table.num_rows <= 10
+            with lock:
+                read[0] += 1
+                ahead.append(read[0] - scored[0])
             yield chunk
 
-    monkeypatch.setattr(batch_module, "read_chunks", counting_read)
-    monkeypatch.setattr(model, "predict_proba", tracking)
+    monkeypatch.setattr(local, "read_chunks", counting_read)
+    monkeypatch.setattr(model, "predict_proba", slow_scoring)
     summary = score(
-        model, tmp_path / "in.parquet", tmp_path / "out.parquet", ScoreConfig(batch_size=10, workers=2), progress=False
+        model,
+        tmp_path / "in.parquet",
+        tmp_path / "out.parquet",
+        ScoreConfig(batch_size=10, workers=workers),
+        progress=False,
     )
-    assert summary.scored == 1000
-    assert len(read) == 100 and max(read) == 10
-    assert peak[0] <= 2
+    assert summary.scored == 1000 and read[0] == scored[0] == 100
+    assert max(ahead) <= read_ahead_bound(workers) == workers + 1
 
 
 def test_cli_score_prints_a_summary_and_rejects_bad_input(tmp_path, model_dir, reviews):
@@ -335,11 +352,11 @@ def test_ray_engine_gives_the_local_engine_output(tmp_path, model_dir):
 @pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
 def test_reading_holds_about_one_batch_not_the_file(tmp_path, suffix, monkeypatch):
     """Arrow memory while streaming a file stays near one batch's worth, whatever the file's size."""
-    from imdb_sentiment import batch_io
-    from imdb_sentiment.batch_io import input_files, read_chunks
+    from imdb_sentiment.io import readers
+    from imdb_sentiment.io.readers import input_files, read_chunks
 
     # pyarrow's CSV reader reads a few dozen blocks ahead: small blocks make that small next to the file.
-    monkeypatch.setattr(batch_io, "CSV_BLOCK", 32 << 10)
+    monkeypatch.setattr(readers, "CSV_BLOCK", 32 << 10)
     # 4,000 reviews of 2,000 random letters and spaces: ~8 MB that compression cannot shrink, as in
     # real reviews (a repeated toy review would compress to almost nothing and hide a read-ahead).
     rng = random.Random(0)
@@ -357,3 +374,49 @@ def test_reading_holds_about_one_batch_not_the_file(tmp_path, suffix, monkeypatc
         peak = max(peak, pa.total_allocated_bytes() - baseline)
     assert rows == 4000
     assert peak < text_bytes / 4, f"{peak:,} bytes held while reading {text_bytes:,} bytes of reviews"
+
+
+@pytest.mark.parametrize("suffix", [".json", ".txt"])
+def test_cli_score_reads_json_arrays_and_text_lines(tmp_path, model_dir, model, reviews, suffix):
+    """``score --input`` takes every format ``predict --input`` takes: a .json array and one review per line."""
+    source = tmp_path / f"in{suffix}"
+    if suffix == ".json":
+        source.write_text(json.dumps(reviews["text"].tolist()), encoding="utf-8")  # an array of strings
+    else:
+        source.write_text("\n\n".join(reviews["text"]) + "\n", encoding="utf-8")  # blank lines are not rows
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(cli_app, ["score", str(model_dir), "--input", str(source), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "scored 50 of 50 rows" in result.output
+    rows = pd.read_json(out, lines=True)
+    assert list(rows.columns) == ["label", "p_positive", "model"]
+    np.testing.assert_allclose(rows["p_positive"], expected_p(model, reviews["text"]), atol=1e-9)
+
+
+def test_a_json_array_item_that_is_not_a_record_is_an_error_row(tmp_path, model_dir):
+    items = [{"text": "A superb film."}, 7, {"text": "Dreadful."}, {"text": ["a", "list"]}]
+    (tmp_path / "in.json").write_text(json.dumps(items), encoding="utf-8")
+    summary = score(
+        model_dir, tmp_path / "in.json", tmp_path / "out.parquet", ScoreConfig(batch_size=3), progress=False
+    )
+    assert (summary.rows, summary.scored, summary.errors) == (4, 2, 2)
+    errors = pd.read_csv(tmp_path / "out.errors.csv")
+    assert errors[["row", "reason"]].values.tolist() == [[2, "not a JSON object (int)"], [4, "not text (list)"]]
+
+
+def test_standard_input_of_plain_lines_is_one_review_per_line(tmp_path, model_dir, model, reviews, monkeypatch):
+    payload = ("\n" + "\n".join(reviews["text"]) + "\n").encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(payload)))
+    summary = score(model_dir, "-", tmp_path / "out.parquet", ScoreConfig(batch_size=16), progress=False)
+    assert summary.scored == 50
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    np.testing.assert_allclose(out["p_positive"], expected_p(model, reviews["text"]), atol=1e-12)
+
+
+def test_the_ray_engine_refuses_what_it_cannot_read_before_starting(tmp_path, model_dir, reviews):
+    write(reviews, tmp_path / "in.json")
+    with pytest.raises(InputError, match="use --engine local for json"):
+        score(model_dir, tmp_path / "in.json", tmp_path / "out.parquet", ScoreConfig(engine="ray"), progress=False)
+    with pytest.raises(InputError, match="not standard input"):
+        score(model_dir, "-", tmp_path / "out.parquet", ScoreConfig(engine="ray"), progress=False)
+    assert not (tmp_path / "out.parquet").exists()

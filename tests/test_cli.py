@@ -155,7 +155,7 @@ def test_predict_texts_stdin_and_output_file(model_dir, tmp_path):
         (["evaluate", "/nonexistent/model"], ["not a model directory"]),
         (["predict", "{model}"], ["no reviews given"]),
         (["predict", "{model}", "   "], ["review 1 is empty"]),
-        (["predict", "{model}", "--input", "{tmp}/missing.csv"], ["input file not found"]),
+        (["predict", "{model}", "--input", "{tmp}/missing.csv"], ["input not found"]),
         (["predict", "{model}", "--input", "{tmp}/reviews.csv", "--text-column", "body"], ["no column 'body'", "text"]),
         (["train", "--model", "crystal-ball"], ["unknown model kind", "bow-mlp"]),
         (["train", "--set", "colour=blue"], ["unknown NgramConfig key", "colour"]),

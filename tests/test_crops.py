@@ -1,11 +1,11 @@
-"""Sentence crops for the transformer's training (``models/crops.py``): splitting, sampling, teacher weights."""
+"""Sentence crops for the transformer's training (``models/transformer/crops.py``): splitting, sampling, teacher weights."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from imdb_sentiment.models.crops import sample_crops, split_sentences, teacher_weights, weighted_crops
+from imdb_sentiment.models.transformer.crops import sample_crops, split_sentences, teacher_weights, weighted_crops
 
 
 def test_split_sentences_keeps_closing_quotes_and_drops_markup():

@@ -12,7 +12,6 @@ import json
 import math
 import re
 import unicodedata
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,10 +28,11 @@ from imdb_sentiment.explain import (
     to_html,
     to_terminal,
 )
+from imdb_sentiment.plots import DPI
 from imdb_sentiment.text import normalize, normalize_with_offsets, tokenize, word_spans
+from pngcheck import assert_png_image
 
 KINDS = available_kinds()
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # A review with IMDb's markup, an entity, a curly apostrophe and clear sentiment words.
 MARKED_UP = "The film was superb<br /><br />Wonderful cast &amp; story, I don’t regret it!"
 
@@ -389,7 +389,10 @@ def test_attention_is_optional_and_in_json_only_on_request(transformer_model, tr
 @pytest.mark.parametrize(("layer", "head"), [(None, None), (1, None), (0, 1)], ids=["rollout", "layer", "head"])
 def test_plot_attention_writes_a_png(transformer_explanation, tmp_path, layer, head):
     path = plot_attention(transformer_explanation, tmp_path / "attention.png", layer=layer, head=head)
-    assert Path(path).read_bytes()[:8] == PNG_MAGIC
+    assert path == tmp_path / "attention.png"
+    # The figure grows with the number of word pieces: 4 + 0.18 inches per piece, square.
+    side = round((4 + 0.18 * len(transformer_explanation.pieces)) * DPI)
+    assert_png_image(path, size=(side, side))
 
 
 @pytest.mark.parametrize(("layer", "head"), [(2, None), (-3, None), (0, 2), (0, -1)])
@@ -566,7 +569,7 @@ def test_cli_attention_png_for_a_transformer(transformer_model, tmp_path):
         "explain", folder, "superb film", "--attention-png", png, "--layer", "0", "--head", "1", "--steps", "2"
     )
     assert result.exit_code == 0, result.output
-    assert png.read_bytes()[:8] == PNG_MAGIC
+    assert_png_image(png)
     result = run("explain", folder, "superb film", "--attention-png", png, "--layer", "5", "--steps", "2")
     assert_one_line_error(result, "layer", code=2)
 

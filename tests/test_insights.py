@@ -7,15 +7,13 @@ import pandas as pd
 import pytest
 
 from conftest import NEGATIVE_WORDS, POSITIVE_WORDS
-from imdb_sentiment import ConfigError, InputError, ModelError, insights, load_imdb
+from imdb_sentiment import ConfigError, InputError, ModelError, available_kinds, get_model_class, insights, load_imdb
 from imdb_sentiment.config import BowMlpConfig, NgramConfig, TransformerConfig
 from imdb_sentiment.data import stratified_sample
 from imdb_sentiment.models.ngram import NgramClassifier
-
-
-def png_ok(path) -> bool:
-    content = path.read_bytes()
-    return content[:8] == b"\x89PNG\r\n\x1a\n" and len(content) > 5_000
+from imdb_sentiment.peer import PEER_NAME, fit_peer
+from imdb_sentiment.plots import DPI
+from pngcheck import assert_png_image
 
 
 def frame_of(texts, labels, ratings=None) -> pd.DataFrame:
@@ -81,6 +79,17 @@ def test_notebook_config_caps_bow_mlp_epochs_only_on_a_sample():
     assert insights.notebook_config("ngram", 400) == NgramConfig()
     with pytest.raises(ConfigError):
         insights.notebook_config("no-such-kind", None)
+
+
+@pytest.mark.parametrize("kind", available_kinds())
+def test_notebook_config_caps_the_epochs_of_any_kind_that_has_them(kind):
+    defaults = get_model_class(kind).config_class()
+    assert insights.notebook_config(kind, None) == defaults
+    sampled = insights.notebook_config(kind, 400)
+    if hasattr(defaults, "epochs"):
+        assert sampled == defaults.replace(epochs=min(defaults.epochs, insights.SAMPLED_EPOCHS))
+    else:
+        assert sampled == defaults
 
 
 def test_models_folder(monkeypatch, tmp_path):
@@ -152,7 +161,10 @@ def test_data_plots_are_pngs(tmp_path, toy_frame):
         insights.plot_separating_words(words, tmp_path / "words.png"),
     ]
     assert written == [tmp_path / "lengths.png", tmp_path / "ratings.png", tmp_path / "words.png"]
-    assert all(png_ok(p) for p in written)
+    assert_png_image(written[0], size=(round(6.5 * DPI), round(3.8 * DPI)))
+    assert_png_image(written[1], size=(round(6.5 * DPI), round(3.8 * DPI)))
+    # One bar per word (5 each way): 0.22 inch each plus an inch of axes.
+    assert_png_image(written[2], size=(round(6.5 * DPI), round((0.22 * len(words) + 1) * DPI)))
 
 
 def test_separating_words_find_the_sentiment_words(toy_frame):
@@ -199,13 +211,11 @@ def test_separating_words_rejects_bad_input(toy_frame):
 def test_peer_scoring_and_comparison(toy_reviews_factory, ngram):
     train_texts, train_labels = toy_reviews_factory(80, seed=4)
     test_texts, test_labels = toy_reviews_factory(40, seed=5)
-    peer, seconds = insights.fit_peer(train_texts, train_labels)
+    peer, seconds = fit_peer(train_texts, train_labels)
     assert seconds > 0
     assert [type(step).__name__ for _, step in peer.steps] == ["TfidfVectorizer", "LogisticRegression"]
     assert peer.steps[0][1].ngram_range == (1, 2)
-    peer_score = insights.score_model(
-        insights.PEER_NAME, peer, test_texts, test_labels, train_seconds=seconds, train_reviews=80
-    )
+    peer_score = insights.score_model(PEER_NAME, peer, test_texts, test_labels, train_seconds=seconds, train_reviews=80)
     assert peer_score.proba.shape == (40, 2) and peer_score.metrics["n"] == 40
     assert peer_score.train_seconds == seconds and peer_score.train_reviews == 80
     ngram.info_["training"] = {"seconds": 1.5, "reviews": 80}  # what train() records
@@ -221,11 +231,11 @@ def test_peer_scoring_and_comparison(toy_reviews_factory, ngram):
     assert table.columns.tolist() == [
         "accuracy", "log_loss", "roc_auc", "f1", "reviews_per_s", "train_seconds", "train_reviews", "n",
     ]  # fmt: skip
-    assert table.loc["ngram", "train_seconds"] == 1.5 and table.loc[insights.PEER_NAME, "n"] == 40
+    assert table.loc["ngram", "train_seconds"] == 1.5 and table.loc[PEER_NAME, "n"] == 40
     with pytest.raises(InputError, match="not a single string"):
         insights.score_model("ngram", ngram, "one review", [1])
     with pytest.raises(InputError, match="one label per review"):
-        insights.fit_peer(train_texts, train_labels[:3])
+        fit_peer(train_texts, train_labels[:3])
 
 
 # -------------------------------------------------------------------------------------------- mistakes
@@ -246,6 +256,16 @@ def test_most_confident_errors_strongest_first():
     assert len(insights.most_confident_errors(MISTAKES, PROBA, k=1)) == 1
     with pytest.raises(InputError, match=r"shape \(6, 2\)"):
         insights.most_confident_errors(MISTAKES, PROBA[:4])
+
+
+def test_a_tie_is_a_positive_prediction_in_the_error_analysis():
+    # The one label rule (imdb_sentiment.labels): p_positive == 0.5 is positive.
+    frame = frame_of(["a", "b"], [0, 1], ratings=[1, 10])
+    proba = np.full((2, 2), 0.5)
+    errors = insights.most_confident_errors(frame, proba)
+    assert errors["text"].tolist() == ["a"] and errors["predicted"].tolist() == ["positive"]
+    assert errors["confidence"].tolist() == [0.5]
+    assert insights.accuracy_by_rating(frame, {"m": proba})["m"].tolist() == [0.0, 1.0]
 
 
 def test_accuracy_by_rating_per_model():
@@ -287,10 +307,23 @@ def test_short_reviews_one_of_each_class_seeded():
 
 
 class _OnnxLikeTransformer:
+    """Says it shows attention, then cannot explain (a model whose weights went missing)."""
+
     kind = "transformer"
+    shows_attention = True
 
     def explain(self, text):
         raise ModelError("explanations need the PyTorch model")
+
+
+class _NoAttention:
+    """A model that cannot show attention: it must not even be asked to explain."""
+
+    kind = "transformer"
+    shows_attention = False
+
+    def explain(self, text):
+        raise AssertionError("explain() called on a model without attention")
 
 
 def test_attention_explanations_only_for_transformers(ngram, tiny_bert, toy_reviews_factory):
@@ -299,7 +332,7 @@ def test_attention_explanations_only_for_transformers(ngram, tiny_bert, toy_revi
     texts, labels = toy_reviews_factory(16, seed=2)
     config = TransformerConfig(base_model=str(tiny_bert), max_length=48, stride=8, epochs=1, batch_size=8)
     transformer = TransformerClassifier(config=config).fit(texts, labels)
-    models = {"ngram": ngram, "onnx": _OnnxLikeTransformer(), "transformer": transformer}
+    models = {"ngram": ngram, "onnx": _OnnxLikeTransformer(), "none": _NoAttention(), "transformer": transformer}
     out = insights.attention_explanations(models, texts[0])  # type: ignore[arg-type]
     assert list(out) == ["transformer"]
     assert out["transformer"].attention is not None and out["transformer"].pieces

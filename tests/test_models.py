@@ -67,14 +67,14 @@ def test_every_kind_has_fast_config():
     assert set(FAST_CONFIGS) == set(KINDS)
 
 
-def test_fit_returns_self_and_learns(toy_reviews_factory):
-    for kind in KINDS:
-        texts, labels = toy_reviews_factory(80, seed=1)
-        model = make(kind)
-        assert model.fit(texts, labels) is model
-        assert list(model.classes_) == [0, 1]
-        test_texts, test_labels = toy_reviews_factory(40, seed=3)
-        assert (model.predict(test_texts) == np.asarray(test_labels)).mean() >= 0.9
+@pytest.mark.parametrize("kind", KINDS)
+def test_fit_returns_self_and_learns(kind, toy_reviews_factory):
+    texts, labels = toy_reviews_factory(80, seed=1)
+    model = make(kind)
+    assert model.fit(texts, labels) is model
+    assert list(model.classes_) == [0, 1]
+    test_texts, test_labels = toy_reviews_factory(40, seed=3)
+    assert (model.predict(test_texts) == np.asarray(test_labels)).mean() >= 0.9
 
 
 def test_predict_proba_shape_and_rows_sum_to_one(fitted, toy_reviews_factory):
@@ -153,19 +153,19 @@ def test_unfitted_model_is_rejected(kind, tmp_path):
         ([], [], "empty"),
     ],
 )
-def test_bad_training_input_is_rejected(texts, labels, message):
-    for kind in KINDS:
-        with pytest.raises(InputError, match=message):
-            make(kind).fit(texts, labels)
+@pytest.mark.parametrize("kind", KINDS)
+def test_bad_training_input_is_rejected(kind, texts, labels, message):
+    with pytest.raises(InputError, match=message):
+        make(kind).fit(texts, labels)
 
 
-def test_same_seed_gives_identical_probabilities(toy_reviews_factory):
+@pytest.mark.parametrize("kind", KINDS)
+def test_same_seed_gives_identical_probabilities(kind, toy_reviews_factory):
     texts, labels = toy_reviews_factory(60, seed=6)
     probe, _ = toy_reviews_factory(10, seed=7)
-    for kind in KINDS:
-        first = make(kind).fit(texts, labels).predict_proba(probe)
-        second = make(kind).fit(texts, labels).predict_proba(probe)
-        np.testing.assert_array_equal(first, second)
+    first = make(kind).fit(texts, labels).predict_proba(probe)
+    second = make(kind).fit(texts, labels).predict_proba(probe)
+    np.testing.assert_array_equal(first, second)
 
 
 def test_sklearn_clone_keeps_config_and_drops_fitted_state(fitted):
@@ -240,3 +240,19 @@ def test_training_history_is_saved_and_plotted(fitted, tmp_path):
     history = json.loads((tmp_path / "model" / "history.json").read_text())
     assert {"loss", "val_loss"} <= set(history)
     assert (tmp_path / "model" / "training_curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_contract_says_what_the_kind_can_do(fitted, toy_reviews_factory):
+    """Surfaces ask the model (never its kind's name): options, attention, threads."""
+    texts, _ = toy_reviews_factory(3, seed=9)
+    # Every surface may offer every option: the contract passes on only those the kind takes.
+    explanation = fitted.explain(texts[0], attention=False, n_steps=3, no_such_option=1)
+    assert explanation.attention is None
+    assert fitted.explain_options <= {"n_steps", "attention"}
+    assert isinstance(fitted.cheap_calls, bool)
+    with_attention = fitted.explain(texts[0], attention=True, n_steps=3)
+    assert (with_attention.attention is not None) == fitted.shows_attention
+    before = fitted.predict_proba(texts)
+    previous = fitted.set_threads(1)
+    assert fitted.set_threads(previous) in (1, None)  # None: the kind has no thread setting
+    np.testing.assert_array_equal(fitted.predict_proba(texts), before)

@@ -68,6 +68,17 @@ def test_load_model_without_a_folder_loads_the_shipped_model(shipped):
     assert proba.shape == (2, 2)
 
 
+def test_an_onnx_model_limits_its_threads_when_asked(shipped):
+    """Batch scoring with several workers asks each model for one thread (set_threads), not one per core."""
+    model = load_model()
+    texts = ["superb wonderful film", "awful boring waste"]
+    before = model.predict_proba(texts)
+    assert model.set_threads(1) is None  # the default: one thread per core
+    assert model._session.session.get_session_options().intra_op_num_threads == 1
+    np.testing.assert_allclose(model.predict_proba(texts), before, rtol=1e-6)
+    assert model.set_threads(None) == 1
+
+
 def test_a_missing_shipped_model_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(pretrained, "ROOT", tmp_path)
     with pytest.raises(ModelError, match="make pretrained"):
@@ -143,7 +154,7 @@ def test_occlusion_explains_without_gradients(shipped):
 
 
 def test_occlusion_is_the_score_drop_when_each_word_is_left_out():
-    from imdb_sentiment.models.occlusion import occlusion_attributions, piece_groups
+    from imdb_sentiment.models.transformer.attribution import occlusion_attributions, piece_groups
 
     text = "Not bad, truly superb!"
     # pieces as a tokenizer would give them: "not", "bad", ",", "tru", "##ly", "superb", "!"

@@ -1,4 +1,5 @@
-"""Reading reviews and labels from files and standard input, and writing JSON Lines."""
+"""Reading reviews and labels from files, folders, standard input and uploaded bytes (imdb_sentiment.io.readers),
+the one format table (imdb_sentiment.io.formats), and writing JSON Lines."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pandas as pd
 import pytest
 
 from imdb_sentiment.errors import InputError
-from imdb_sentiment.readers import label_column, read_table, text_column, write_jsonl
+from imdb_sentiment.io.formats import FORMATS, INPUT_SUFFIXES, input_format, output_format
+from imdb_sentiment.io.readers import input_files, label_column, read_chunks, read_table, text_column
+from imdb_sentiment.io.writers import write_jsonl
 
 TEXTS = ["A superb film.", "Awful, boring & long<br />really", 'Café naïve, "quoted", commas']
 LABELS = [1, 0, 1]
@@ -23,15 +26,17 @@ def _write(path, fmt: str) -> None:
     frame = pd.DataFrame({"review": TEXTS, "sentiment": LABELS})
     if fmt == "csv":
         frame.to_csv(path, index=False)
+    elif fmt == "tsv":
+        frame.to_csv(path, index=False, sep="\t")
     elif fmt == "jsonl":
         frame.to_json(path, orient="records", lines=True, force_ascii=False)
     elif fmt == "parquet":
         frame.to_parquet(path)
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".ndjson", ".parquet", ".PQ", ".CSV"])
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".ndjson", ".parquet", ".PQ", ".CSV"])
 def test_read_table_formats(tmp_path, suffix):
-    fmt = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+    fmt = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
     path = tmp_path / f"reviews{suffix}"
     _write(path, fmt[suffix.lower()])
     frame = read_table(path)
@@ -83,7 +88,7 @@ def test_stdin_plain_lines(monkeypatch):
 
 def test_stdin_malformed_jsonl(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO('{"text": "fine"}\n{"text": \n'))
-    with pytest.raises(InputError, match="cannot parse standard input as jsonl"):
+    with pytest.raises(InputError, match="cannot read standard input as jsonl"):
         read_table("-")
 
 
@@ -96,11 +101,11 @@ def test_unknown_suffix(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(InputError, match="input file not found") as info:
+    with pytest.raises(InputError, match="input not found") as info:
         read_table(tmp_path / "missing.csv")
     assert str(tmp_path / "missing.csv") in str(info.value)
-    with pytest.raises(InputError, match="input file not found"):
-        read_table(tmp_path)  # a folder is not a file
+    with pytest.raises(InputError, match="no input files in"):
+        read_table(tmp_path)  # a folder without input files
 
 
 @pytest.mark.parametrize(
@@ -114,7 +119,7 @@ def test_missing_file(tmp_path):
 def test_malformed_files(tmp_path, name, content):
     path = tmp_path / name
     path.write_text(content)
-    with pytest.raises(InputError, match=f"cannot parse {path}"):
+    with pytest.raises(InputError, match=f"cannot read {path}"):
         read_table(path)
 
 
@@ -226,3 +231,45 @@ def test_write_jsonl_to_stdout(capsys, tmp_path):
     write_jsonl([], None)
     assert capsys.readouterr().out == ""
     assert not list(tmp_path.iterdir())
+
+
+def test_read_table_json_array_of_strings_and_a_folder(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps(TEXTS[:2]), encoding="utf-8")
+    (tmp_path / "b.txt").write_text(TEXTS[2] + "\n", encoding="utf-8")
+    (tmp_path / ".hidden.txt").write_text("not read\n", encoding="utf-8")
+    assert read_table(tmp_path / "a.json")["text"].tolist() == TEXTS[:2]
+    assert read_table(tmp_path)["text"].tolist() == TEXTS  # every file of the folder, in name order
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet"])
+def test_uploaded_bytes_read_as_the_file_does(tmp_path, suffix):
+    path = tmp_path / f"reviews{suffix}"
+    _write(path, {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".parquet": "parquet"}[suffix])
+    pd.testing.assert_frame_equal(read_table(path.name, path.read_bytes()), read_table(path))
+
+
+def test_one_format_table_drives_every_reader(tmp_path):
+    """Every input suffix is read whole and streamed; the writable ones are the outputs of score."""
+    assert {fmt.name for fmt in FORMATS} == {"csv", "tsv", "jsonl", "json", "parquet", "txt"}
+    for suffix in INPUT_SUFFIXES:
+        fmt = input_format(f"x{suffix}").name
+        path = tmp_path / f"reviews{suffix}"
+        if fmt in ("csv", "tsv", "jsonl", "parquet"):
+            _write(path, fmt)
+            column = "review"
+        elif fmt == "json":
+            path.write_text(json.dumps(TEXTS), encoding="utf-8")
+            column = "text"
+        else:
+            path.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
+            column = "text"
+        assert read_table(path)[column].tolist() == TEXTS, suffix
+        chunks = list(read_chunks(input_files(path), 2, column))
+        assert [c.table.num_rows for c in chunks] == [2, 1], suffix
+        assert [t for c in chunks for t in c.table[column].to_pylist()] == TEXTS, suffix
+    outputs = {output_format(f"x{s}").name for s in (".csv", ".tsv", ".jsonl", ".parquet")}
+    assert outputs == {"csv", "tsv", "jsonl", "parquet"}
+    with pytest.raises(
+        InputError, match=r"cannot write x\.json: json is an input format only; name the output with one of \.csv"
+    ):
+        output_format("x.json")

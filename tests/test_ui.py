@@ -20,12 +20,13 @@ from typer.testing import CliRunner
 
 from conftest import make_toy_reviews
 from imdb_sentiment import ConfigError, InputError, ModelError, NgramConfig, get_model_class, load_model
-from imdb_sentiment._surfaces import unique_names
 from imdb_sentiment.cli import app as cli_app
 from imdb_sentiment.explain import Explanation, TokenAttribution
+from imdb_sentiment.hosting import unique_names
+from imdb_sentiment.io.readers import read_table
 from imdb_sentiment.models.base import update_metrics
+from imdb_sentiment.settings import UiSettings
 from imdb_sentiment.ui import analysis, batch, launch
-from imdb_sentiment.ui.settings import UiSettings, settings_from_env
 
 APP = str(launch.APP_PATH)
 SCRIPT = "<script>alert('x')</script>"
@@ -192,7 +193,7 @@ def test_read_upload_reads_each_format_from_bytes(tmp_path, reviews_frame, suffi
         reviews_frame.to_parquet(path)
     else:
         reviews_frame.to_json(path, orient="records", lines=suffix == ".jsonl")
-    frame = batch.read_upload(path.name, path.read_bytes())
+    frame = read_table(path.name, path.read_bytes())  # the upload page's reader: predict --input's, bytes in
     assert list(frame.columns) == ["id", "review", "label"]
     assert frame["review"].tolist() == reviews_frame["review"].tolist()
     assert batch.default_text_column(frame) == "review"
@@ -202,14 +203,14 @@ def test_read_upload_reads_each_format_from_bytes(tmp_path, reviews_frame, suffi
     ("name", "data", "fragment"),
     [
         ("reviews.xlsx", b"PK", "unknown format '.xlsx'"),
-        ("reviews.parquet", b"not parquet", "cannot parse reviews.parquet as parquet"),
-        ("reviews.jsonl", b'{"text": "ok"}\n{broken', "cannot parse reviews.jsonl as jsonl"),
-        ("reviews.csv", b"\xff\xfe\x00bad", "cannot parse reviews.csv as csv"),
+        ("reviews.parquet", b"not parquet", "cannot read reviews.parquet as parquet"),
+        ("reviews.jsonl", b'{"text": "ok"}\n{broken', "cannot read reviews.jsonl as jsonl"),
+        ("reviews.csv", b"\xff\xfe\x00bad", "cannot read reviews.csv as csv"),
     ],
 )
 def test_read_upload_rejects_what_it_cannot_read_with_a_reason(name, data, fragment):
     with pytest.raises(InputError, match=fragment.replace(".", r"\.").replace("(", r"\(")):
-        batch.read_upload(name, data)
+        read_table(name, data)
 
 
 def test_score_table_scores_in_chunks_and_reports_bad_rows(model_dirs, tmp_path):
@@ -217,12 +218,12 @@ def test_score_table_scores_in_chunks_and_reports_bad_rows(model_dirs, tmp_path)
     path = tmp_path / "mixed.jsonl"
     rows = [{"text": POSITIVE}, {"text": ""}, {"text": None}, {"text": 42}, {"text": NEGATIVE}, {"text": "x" * 80}]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows) + json.dumps({"text": "  "}) + "\n")
-    frame = batch.read_upload(path.name, path.read_bytes())
+    frame = read_table(path.name, path.read_bytes())
     calls = []
     result = batch.score_table(
         model, frame, "text", max_chars=70, chunk_size=1, progress=lambda done, total: calls.append((done, total))
     )
-    assert calls == [(1, 2), (2, 2)]
+    assert calls == [(i, 7) for i in range(1, 8)]  # rows done, of the table's rows
     assert result.predictions["label"].tolist() == ["positive", "negative"]
     expected = model.predict_proba([POSITIVE, NEGATIVE])[:, 1]
     np.testing.assert_allclose(result.predictions["p_positive"], expected, atol=1e-6)
@@ -338,10 +339,10 @@ def test_attention_heatmaps_are_drawn_for_a_layer_a_head_and_the_rollout():
 # --------------------------------------------------------------------------------------- settings, launch
 def test_settings_come_from_the_environment_and_bad_values_are_named(monkeypatch):
     monkeypatch.setenv("IMDB_SENTIMENT_MAX_CHARS", "500")
-    assert settings_from_env() == UiSettings(max_chars=500)
+    assert UiSettings.from_env() == UiSettings(max_chars=500)
     monkeypatch.setenv("IMDB_SENTIMENT_MAX_UPLOAD_MB", "lots")
     with pytest.raises(ConfigError, match="IMDB_SENTIMENT_MAX_UPLOAD_MB='lots'"):
-        settings_from_env()
+        UiSettings.from_env()
 
 
 def test_messages_quoting_user_input_escape_markdown():

@@ -5,9 +5,10 @@ The public surface is small::
     from imdb_sentiment import load_imdb, train, load_model
 
     data = load_imdb()                       # the Large Movie Review Dataset as DataFrames
-    model = train("ngram", out="models/ngram")   # the default kind; also "bow-mlp", "transformer", "ensemble"
+    model = load_model()                     # the pretrained model shipped in the package
     model.predict_proba(["A triumph.", "Two hours I will never get back."])  # columns [negative, positive]
-    model = load_model("models/ngram")
+    model = train(kind, out="models/mine")   # kind: one of available_kinds()
+    model = load_model("models/mine")
     model.explain("Not bad at all.")         # which words pushed the prediction, and how much
 
 Keras runs on the PyTorch backend unless ``KERAS_BACKEND`` says otherwise, so one tensor library serves
@@ -33,7 +34,7 @@ from imdb_sentiment.errors import (
 )
 from imdb_sentiment.explain import Explanation, TokenAttribution
 from imdb_sentiment.models.base import SentimentModel
-from imdb_sentiment.models.registry import available_kinds, get_model_class, load_model
+from imdb_sentiment.models.registry import available_kinds, class_named, get_model_class, load_model
 from imdb_sentiment.training import train
 
 __version__ = "0.1.0"
@@ -66,12 +67,7 @@ __all__ = [
 def __getattr__(name: str) -> object:
     # Model classes are imported on first use: importing Keras or torch takes seconds, and
     # `imdb-sentiment --help` or `load_imdb()` should not pay for it.
-    if name == "BowMlpClassifier":
-        return get_model_class("bow-mlp")
-    if name == "NgramClassifier":
-        return get_model_class("ngram")
-    if name == "TransformerClassifier":
-        return get_model_class("transformer")
-    if name == "EnsembleClassifier":
-        return get_model_class("ensemble")
+    cls = class_named(name)
+    if cls is not None:
+        return cls
     raise AttributeError(f"module 'imdb_sentiment' has no attribute {name!r}")

@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from imdb_sentiment.errors import ConfigError, ImdbSentimentError, InputError
-from imdb_sentiment.models.registry import DEFAULT_KIND
+from imdb_sentiment.errors import USER_ERRORS, ConfigError, ImdbSentimentError, InputError
+from imdb_sentiment.models.registry import DEFAULT_KIND, available_kinds
 
 app = typer.Typer(
     name="imdb-sentiment",
@@ -97,7 +97,7 @@ def _guard(command: F) -> F:
             if _state["debug"]:
                 raise
             _err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(2 if isinstance(exc, ConfigError | InputError) else 1) from None
+            raise typer.Exit(2 if isinstance(exc, USER_ERRORS) else 1) from None
         except KeyboardInterrupt:
             _err.print("interrupted", highlight=False)
             raise typer.Exit(130) from None
@@ -155,7 +155,7 @@ def data(
 @_guard
 def train(
     model: Annotated[
-        str, typer.Option("--model", help="Model kind to train: ngram (default), bow-mlp, transformer, ensemble.")
+        str, typer.Option("--model", help=f"Model kind to train: {', '.join(available_kinds())}.")
     ] = DEFAULT_KIND,
     data: DataOption = None,
     out: Annotated[Path | None, typer.Option(help="Folder to save the model to (default: models/KIND).")] = None,
@@ -246,54 +246,16 @@ def evaluate(
     report: Annotated[Path | None, typer.Option(help="Write metrics.json and PNG plots to this folder.")] = None,
 ) -> None:
     """Evaluate a saved model on an IMDb split or a labelled file; optionally write a report with plots."""
-    from imdb_sentiment.config import SplitConfig
-    from imdb_sentiment.data import load_imdb, stratified_sample
-    from imdb_sentiment.evaluate import compute_metrics, write_report
-    from imdb_sentiment.models.base import update_metrics
-    from imdb_sentiment.models.registry import load_model
-    from imdb_sentiment.readers import label_column as read_labels
-    from imdb_sentiment.readers import read_table
-    from imdb_sentiment.readers import text_column as read_texts
+    from imdb_sentiment.evaluate import evaluate_model
 
-    model_dir = _model_ref(model)
-    fitted = load_model(model_dir)
-    if input_ is not None:
-        frame = read_table(input_)
-        texts = read_texts(frame, text_column, source=str(input_))
-        labels = read_labels(frame, label_column, source=str(input_))
-        if limit is not None:
-            frame = stratified_sample(frame.assign(_label=labels), limit, seed=seed, label="_label")
-            texts, labels = frame[text_column].tolist(), frame["_label"].tolist()
-        name = input_.name
-    else:
-        stored = fitted.info_.get("split") or {}
-        split_cfg = SplitConfig(validation_fraction=stored.get("validation_fraction", 0.1), seed=stored.get("seed", 0))
-        frame = getattr(load_imdb(data, split=split_cfg), split.value)
-        if limit is not None:
-            frame = stratified_sample(frame, limit, seed=seed)
-        texts, labels = frame["text"].tolist(), frame["label"].to_numpy("int64")
-        name = f"imdb-{split.value}"
-    if not texts:
-        raise InputError("nothing to evaluate: the input has no rows")
-    start = time.perf_counter()
-    proba = fitted.predict_proba(texts)
-    metrics = {
-        "model": str(model_dir),
-        "kind": fitted.kind,
-        "dataset": name,
-        **compute_metrics(labels, proba, seconds=time.perf_counter() - start),
-    }
-    from imdb_sentiment.pretrained import is_shipped
-
-    # The shipped model's manifest is part of the installation: it records the build's own figures.
-    if input_ is None and split is Split.test and limit is None and not is_shipped(model_dir):
-        update_metrics(model_dir, "test", {k: v for k, v in metrics.items() if k not in ("model", "dataset")})
-    if report is not None:
-        write_report(report, labels, proba, metrics, history=fitted.history_, title=f"({fitted.kind}, {name})")
+    metrics = evaluate_model(
+        _model_ref(model), split=split.value, data=data, limit=limit, seed=seed, file=input_,
+        text_column=text_column, label_column=label_column, report=report,
+    )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(metrics))
     else:
-        _print_metrics(metrics, title=f"{fitted.kind} on {name} ({metrics['n']:,} reviews)")
+        _print_metrics(metrics, title=f"{metrics['kind']} on {metrics['dataset']} ({metrics['n']:,} reviews)")
         if report is not None:
             _out.print(f"report written to {report}", highlight=False)
 
@@ -310,44 +272,50 @@ def predict(
         ),
     ] = None,
     input_: Annotated[
-        str | None, typer.Option("--input", help="CSV, JSONL, Parquet or .txt file, or - for stdin.")
+        str | None,
+        typer.Option(
+            "--input", help="CSV, TSV, JSON(L), Parquet or .txt file (one review per line), a folder, or - for stdin."
+        ),
     ] = None,
     text_column: Annotated[str, typer.Option(help="Text column of --input.")] = "text",
+    max_chars: Annotated[int, typer.Option(help="Longer reviews are refused, as by score.")] = 100_000,
     output: Annotated[Path | None, typer.Option(help="Write the JSON lines here instead of stdout.")] = None,
 ) -> None:
     """Classify reviews: one JSON line each, {"label", "probability", "p_positive"}."""
+    from imdb_sentiment.io.readers import read_table
+    from imdb_sentiment.io.readers import text_column as read_texts
+    from imdb_sentiment.io.writers import write_jsonl
     from imdb_sentiment.models.registry import load_model
-    from imdb_sentiment.readers import read_table, write_jsonl
-    from imdb_sentiment.readers import text_column as read_texts
+    from imdb_sentiment.scoring import check_texts, score_rows
 
     model_dir, texts = _split_model(list(args or []))
-    items = list(texts)
+    # Every review passes the one row check of score and the app (imdb_sentiment.scoring.text_problem).
+    items = check_texts(texts, max_chars, lambda i: f"review {i + 1}")
     ids = None
     if input_ is not None:
         frame = read_table(input_)
-        items += read_texts(frame, text_column, source="standard input" if input_ == "-" else input_)
+        source = "standard input" if input_ == "-" else input_
+        items += read_texts(frame, text_column, source=source, max_chars=max_chars)
         ids = frame["id"].tolist() if "id" in frame.columns and not texts else None
     if not items:
         raise InputError("no reviews given: pass TEXT arguments or --input FILE (or - for stdin)")
-    for i, text in enumerate(items):
-        if not text.strip():
-            raise InputError(f"review {i + 1} is empty")
-    proba = load_model(model_dir).predict_proba(items)
-    records = []
-    for i, (neg, pos) in enumerate(proba):
-        label = "positive" if pos > neg else "negative"
-        record = {"label": label, "probability": round(float(max(pos, neg)), 6), "p_positive": round(float(pos), 6)}
-        records.append({"id": ids[i], **record} if ids is not None else record)
-    write_jsonl(records, output)
+    predictions = score_rows(load_model(model_dir), items, max_chars).predictions()
+    records = [p.to_dict(digits=6) for p in predictions if p is not None]
+    write_jsonl([{"id": ids[i], **r} for i, r in enumerate(records)] if ids is not None else records, output)
 
 
 @app.command()
 @_guard
 def score(
     input_: Annotated[
-        str, typer.Option("--input", help="CSV, JSONL or Parquet file, a folder of them, or - (JSONL on stdin).")
+        str,
+        typer.Option(
+            "--input", help="CSV, TSV, JSON(L), Parquet or .txt file, a folder of them, or - (JSONL or lines on stdin)."
+        ),
     ],
-    output: Annotated[Path, typer.Option(help="Output .parquet, .csv or .jsonl; problems go to NAME.errors.csv.")],
+    output: Annotated[
+        Path, typer.Option(help="Output .parquet, .csv, .tsv or .jsonl; problems go to NAME.errors.csv.")
+    ],
     model: ModelArgument = None,
     text_column: Annotated[str, typer.Option(help="The column holding the reviews.")] = "text",
     id_columns: Annotated[
@@ -404,12 +372,12 @@ def explain(
         Path | None, typer.Option("--html", help="Write an HTML page with the highlighted review.")
     ] = None,
     attention_png: Annotated[
-        Path | None, typer.Option("--attention-png", help="Write an attention heatmap (transformer models).")
+        Path | None, typer.Option("--attention-png", help="Write an attention heatmap (models that show attention).")
     ] = None,
     layer: Annotated[int | None, typer.Option(help="Attention layer for the heatmap (default: rollout).")] = None,
     head: Annotated[int | None, typer.Option(help="Attention head (default: mean over heads).")] = None,
     top_k: Annotated[int, typer.Option(help="Words listed either way in the terminal view.")] = 10,
-    steps: Annotated[int | None, typer.Option(help="Integrated-gradients steps (bow-mlp, transformer).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Integrated-gradients steps (kinds explained by them).")] = None,
 ) -> None:
     """Explain one prediction: the words that pushed it towards positive or negative."""
     from imdb_sentiment.explain import plot_attention, to_html, to_terminal
@@ -432,9 +400,10 @@ def explain(
     if steps is not None and steps < 1:
         raise InputError("--steps must be at least 1")
     fitted = load_model(model_dir)
-    options = {"n_steps": steps} if steps is not None and fitted.kind != "ngram" else {}
-    if attention_png is None and fitted.kind in ("transformer", "ensemble"):
-        options["attention"] = False
+    # Options a kind does not take are dropped by the model contract (SentimentModel.explain_options).
+    options: dict[str, Any] = {"attention": attention_png is not None}
+    if steps is not None:
+        options["n_steps"] = steps
     explanation = fitted.explain(text, **options)
     if html_out is not None:
         from imdb_sentiment._atomic import atomic_path
@@ -464,8 +433,8 @@ def compare_explanations(
     data: DataOption = None,
 ) -> None:
     """Explain the same test reviews with two models and compare their explanations in an HTML report."""
-    from imdb_sentiment.compare import compare_explanations as compare
     from imdb_sentiment.data import load_imdb, stratified_sample
+    from imdb_sentiment.explain.compare import compare_explanations as compare
     from imdb_sentiment.models.registry import load_model
 
     if n < 2:
@@ -501,7 +470,7 @@ def compare_explanations(
 @app.command()
 @_guard
 def export(
-    model_dir: Annotated[Path, typer.Argument(help="A saved transformer model folder.")],
+    model_dir: Annotated[Path, typer.Argument(help="A saved model folder of a kind that exports to ONNX.")],
     out: Annotated[Path, typer.Option(help="Folder to write the exported model to.")],
     onnx: Annotated[
         bool, typer.Option("--onnx/--no-onnx", help="Export to ONNX, run with onnxruntime (the only format).")
@@ -515,17 +484,14 @@ def export(
         ),
     ] = "",
 ) -> None:
-    """Export a transformer model to ONNX; the exported folder loads like any saved model."""
+    """Export a model to ONNX (kinds that support it); the exported folder loads like any saved model."""
     from imdb_sentiment.models.registry import load_model
 
     if not onnx:
         raise InputError("ONNX is the only export format; pass --onnx")
     fitted = load_model(model_dir)
-    exporter = getattr(fitted, "export_onnx", None)
-    if exporter is None:
-        raise InputError(f"{model_dir} is a {fitted.kind!r} model; only transformer models export to ONNX")
     start = time.perf_counter()
-    exporter(out, int8=int8, keep_weights=keep_weights)
+    fitted.export_onnx(out, int8=int8, keep_weights=keep_weights)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     _out.print(
         f"exported {model_dir} to {out} ({'int8 ' if int8 else ''}ONNX, {size / 2**20:.1f} MiB) "

@@ -35,3 +35,8 @@ class NotFittedError(ImdbSentimentError, _SklearnNotFittedError):
 
     Also a scikit-learn ``NotFittedError``, so code written against scikit-learn catches it too.
     """
+
+
+#: Errors in what the caller gave (a setting, a text, a file): exit code 2 in the CLI, HTTP 422 in the API.
+#: Every other :class:`ImdbSentimentError` is the server's or the model's: exit code 1, HTTP 500.
+USER_ERRORS: tuple[type[ImdbSentimentError], ...] = (ConfigError, InputError)

@@ -59,7 +59,7 @@ def train(
     dataset = load_imdb(data, split=split, include_unsup=cls.uses_unlabeled, progress=verbose)
     unlabeled = dataset.unsup["text"].tolist() if cls.uses_unlabeled else None
     train_frame = dataset.train if limit is None else stratified_sample(dataset.train, limit, seed=dataset.split.seed)
-    model = cls(config=config, verbose=verbose)  # type: ignore[call-arg]
+    model = cls(config=config, verbose=verbose)
     validation = None
     if len(dataset.validation):
         validation = (dataset.validation["text"].tolist(), dataset.validation["label"].to_numpy("int64"))

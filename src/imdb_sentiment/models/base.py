@@ -1,27 +1,20 @@
-"""The contract every model kind follows, and the saved-model format.
+"""The contract every model kind follows.
 
 A model kind implements only training and inference (``_fit``, ``_predict_proba``) and how to write and
-read its native weights (``_save_weights``, ``_load_weights``). This base class owns everything else:
-input checks, the scikit-learn estimator contract, the manifest and atomic saving.
-
-A saved model is a folder::
-
-    manifest.json     format version, kind, labels, config, metrics, data fingerprint, versions, file hashes
-    history.json      per-epoch training metrics (for kinds that train in epochs)
-    training_curves.png
-    <weights>         native files only (.keras, .npz, safetensors, ONNX): never pickle
+read its native weights (``_save_weights``, ``_load_weights``), and declares what else it can do
+(``explain_options``, ``shows_attention``, ``cheap_calls``, ``set_threads``, ``export_onnx``): the CLI, the
+API, batch scoring and the app ask the model, never its kind's name. This base class owns everything else:
+input checks, the scikit-learn estimator contract, and atomic saving in the format of
+:mod:`imdb_sentiment.models.manifest`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import platform
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from importlib import metadata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -31,27 +24,23 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from imdb_sentiment._atomic import atomic_dir, write_json
 from imdb_sentiment.config import Config
 from imdb_sentiment.errors import InputError, ModelError, NotFittedError
-from imdb_sentiment.explain import Explanation
-
-#: Bump when the folder layout or manifest changes incompatibly; ``load`` refuses newer versions.
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-HISTORY = "history.json"
-#: Column order of ``predict_proba`` and meaning of the integer labels 0 and 1.
-LABELS: tuple[str, str] = ("negative", "positive")
-
-_VERSIONED_PACKAGES = (
-    "imdb-sentiment",
-    "numpy",
-    "scikit-learn",
-    "keras",
-    "torch",
-    "transformers",
-    "tokenizers",
-    "onnxruntime",
-    "pandas",
-    "pyarrow",
+from imdb_sentiment.explain.records import Explanation
+from imdb_sentiment.labels import LABELS, label_ids
+from imdb_sentiment.models.inputs import check_labels, check_texts
+from imdb_sentiment.models.manifest import (
+    FORMAT_VERSION,
+    HISTORY,
+    MANIFEST,
+    check_files,
+    check_save_target,
+    file_hashes,
+    library_versions,
+    read_manifest,
+    update_metrics,
 )
+
+# Re-exported for the kinds and surfaces that import them from here while the package is reorganised.
+__all__ = ["SentimentModel", "check_labels", "check_save_target", "check_texts", "read_manifest", "update_metrics"]
 
 
 class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
@@ -80,9 +69,16 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     #: Config keys that only change how a fitted model predicts, not what it learned: a saved model can be
     #: copied with other values for them (:func:`~imdb_sentiment.training.reconfigure`). None by default.
     inference_keys: ClassVar[tuple[str, ...]] = ()
+    #: Options :meth:`explain` passes on to this kind (a transformer's ``n_steps`` and ``attention``); the
+    #: surfaces offer every option and the contract drops those a kind does not take.
+    explain_options: ClassVar[frozenset[str]] = frozenset()
+    #: Whether scoring a few short reviews costs so little that a server should call the model at once
+    #: rather than micro-batch requests (a sparse linear model: yes; a network: no).
+    cheap_calls: ClassVar[bool] = False
 
-    def __init__(self, *, config: Config | None = None) -> None:
+    def __init__(self, *, config: Config | None = None, verbose: bool = False) -> None:
         self.config = config
+        self.verbose = verbose
 
     # ----------------------------------------------------------------------------- to implement
     @abstractmethod
@@ -181,7 +177,7 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """Return the predicted label per review: 0 (negative) or 1 (positive)."""
-        return self.predict_proba(texts).argmax(axis=1)
+        return label_ids(self.predict_proba(texts)[:, 1])
 
     def explain(self, text: str, **options: Any) -> Explanation:
         """Explain the prediction for one review: which words pushed it towards *positive* or *negative*.
@@ -202,7 +198,28 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
             raise InputError(f"explain() takes one review as a string, got {type(text).__name__}")
         if not text.strip():
             raise InputError("the review to explain is empty")
-        return self._explain(text, **options)
+        return self._explain(text, **{k: v for k, v in options.items() if k in self.explain_options})
+
+    @property
+    def shows_attention(self) -> bool:
+        """Whether :meth:`explain` can attach attention weights (``explain(text, attention=True)``)."""
+        return False
+
+    def set_threads(self, n: int | None) -> int | None:
+        """Limit the threads one call may use (``None``: the kind's default) and return the previous limit.
+
+        Callers that run several models or batches in parallel set 1 so that workers x threads does not
+        oversubscribe the cores; a kind without a thread setting ignores it.
+        """
+        return None
+
+    def export_onnx(self, path: str | Path, *, int8: bool = False, keep_weights: str = "") -> Path:
+        """Write an ONNX copy of the model to ``path`` that loads like any saved model (kinds that can).
+
+        Raises:
+            ModelError: this kind has no ONNX export.
+        """
+        raise ModelError(f"model kind {self.kind!r} has no ONNX export")
 
     def _explain(self, text: str, **options: Any) -> Explanation:
         raise ModelError(f"model kind {self.kind!r} cannot explain its predictions")
@@ -239,7 +256,7 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         """Write the history, its plot and (last, as it hashes every other file) the manifest into ``folder``."""
         if self.history_:
             write_json(folder / HISTORY, self.history_)
-            from imdb_sentiment.evaluate import plot_history
+            from imdb_sentiment.plots import plot_history
 
             plot_history(self.history_, folder / "training_curves.png")
         write_json(folder / MANIFEST, self._manifest(folder))
@@ -252,11 +269,7 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         """Restore what :meth:`_manifest_extra` wrote, so that a loaded model saves the same entries again."""
 
     def _manifest(self, folder: Path) -> dict[str, Any]:
-        files = {
-            p.relative_to(folder).as_posix(): _sha256(p)
-            for p in sorted(folder.rglob("*"))
-            if p.is_file() and p != folder / MANIFEST
-        }
+        files = file_hashes(folder)
         return {
             "format_version": FORMAT_VERSION,
             "kind": self.kind,
@@ -287,12 +300,7 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         manifest = read_manifest(path)
         if manifest["kind"] != cls.kind:
             raise ModelError(f"{path} holds a {manifest['kind']!r} model, not {cls.kind!r}; use load_model()")
-        for name, digest in manifest.get("files", {}).items():
-            file = path / name
-            if not file.is_file():
-                raise ModelError(f"{path} is incomplete: {name} is missing")
-            if _sha256(file) != digest:
-                raise ModelError(f"{path} is damaged: {name} does not match the checksum in {MANIFEST}")
+        check_files(path, manifest)
         model = cls(config=cls.config_class.from_dict(manifest["config"]))
         model._load_weights(path)
         model._load_manifest_extra(manifest)
@@ -303,112 +311,3 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         model.info_ = {k: manifest.get(k) for k in keys}
         model.info_["metrics"] = model.info_["metrics"] or {}
         return model
-
-
-def read_manifest(path: Path) -> dict[str, Any]:
-    """Read and check a saved model's ``manifest.json``.
-
-    Raises:
-        ModelError: ``path`` is not a model folder, or its manifest is unreadable or from a newer format.
-    """
-    if not path.is_dir():
-        raise ModelError(f"{path} is not a model directory (it does not exist or is a file)")
-    file = path / MANIFEST
-    if not file.is_file():
-        raise ModelError(f"{path} is not a model directory: it has no {MANIFEST}")
-    try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{file} is not valid JSON ({exc})") from None
-    if not isinstance(manifest, dict) or "kind" not in manifest or "format_version" not in manifest:
-        raise ModelError(f"{file} is not an imdb-sentiment manifest (no kind or format_version)")
-    version = manifest["format_version"]
-    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
-        raise ModelError(
-            f"{path} uses model format version {version!r}, but this imdb-sentiment reads versions 1 to "
-            f"{FORMAT_VERSION}; upgrade imdb-sentiment to load it"
-        )
-    return manifest
-
-
-def check_save_target(path: str | Path) -> Path:
-    """Return ``path`` if a model may be saved there: it is missing, empty or a saved model already.
-
-    Raises:
-        ModelError: ``path`` is a file or a folder of something else (it would be replaced).
-    """
-    path = Path(path)
-    if path.exists() and not (path / MANIFEST).is_file() and (not path.is_dir() or any(path.iterdir())):
-        raise ModelError(f"refusing to overwrite {path}: it exists and is not a saved model")
-    return path
-
-
-def update_metrics(path: str | Path, name: str, metrics: dict[str, Any]) -> None:
-    """Record ``metrics`` under ``name`` (e.g. ``"test"``) in a saved model's manifest, atomically."""
-    path = Path(path)
-    manifest = read_manifest(path)
-    manifest.setdefault("metrics", {})[name] = metrics
-    write_json(path / MANIFEST, manifest)
-
-
-def check_texts(texts: Iterable[str], *, what: str = "texts", allow_empty: bool = False) -> list[str]:
-    """Return ``texts`` as a list of ``str``, rejecting the classic mistake of passing one bare string.
-
-    Raises:
-        InputError: ``texts`` is a string, not iterable, empty (unless allowed) or holds non-strings.
-    """
-    if isinstance(texts, str | bytes):
-        raise InputError(
-            f"{what} must be a list of reviews, not a single string; wrap it in a list: [{_preview(texts)}]"
-        )
-    try:
-        items = list(texts)
-    except TypeError:
-        raise InputError(f"{what} must be a list of strings, got {type(texts).__name__}") from None
-    if not items and not allow_empty:
-        raise InputError(f"{what} is empty; give at least one review")
-    for i, item in enumerate(items):
-        if not isinstance(item, str):
-            raise InputError(f"{what}[{i}] is a {type(item).__name__}, expected a string (the review text)")
-    return items
-
-
-def check_labels(labels: Iterable[Any], n: int, *, what: str = "labels") -> np.ndarray:
-    """Return ``labels`` as an int array of 0/1 with ``n`` entries.
-
-    Raises:
-        InputError: the length differs from ``n`` or a label is not 0 or 1.
-    """
-    if isinstance(labels, str | bytes):
-        raise InputError(f"{what} must be a list of 0/1 labels, not a single string")
-    values = np.asarray(list(labels), dtype=object)
-    if len(values) != n:
-        raise InputError(f"got {n} texts but {len(values)} {what}; give one label per review")
-    bad = [v for v in values if not (isinstance(v, int | np.integer) and not isinstance(v, bool) and v in (0, 1))]
-    if bad:
-        raise InputError(f"{what} must be 0 (negative) or 1 (positive); got {bad[0]!r}")
-    return values.astype(np.int64)
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of Python and the libraries a saved model depends on."""
-    versions = {"python": platform.python_version()}
-    for name in _VERSIONED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _preview(text: str | bytes, width: int = 30) -> str:
-    text = text if isinstance(text, str) else text.decode("utf-8", "replace")
-    return repr(text if len(text) <= width else text[:width] + "...")

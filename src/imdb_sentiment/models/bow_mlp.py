@@ -26,7 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import train_test_split
 
 from imdb_sentiment.config import BowMlpConfig
-from imdb_sentiment.explain import Explanation, TokenAttribution, check_steps, make_explanation
+from imdb_sentiment.explain.records import Explanation, TokenAttribution, check_steps, make_explanation
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.text import TOKEN_PATTERN, preprocess, word_spans
 
@@ -52,6 +52,7 @@ class BowMlpClassifier(SentimentModel):
 
     kind: ClassVar[str] = "bow-mlp"
     config_class: ClassVar[type[BowMlpConfig]] = BowMlpConfig
+    explain_options: ClassVar[frozenset[str]] = frozenset({"n_steps"})
 
     def __init__(self, *, config: BowMlpConfig | None = None, verbose: bool = False) -> None:
         super().__init__(config=config)

@@ -24,7 +24,7 @@ import numpy as np
 from imdb_sentiment._atomic import write_json
 from imdb_sentiment.config import EnsembleConfig
 from imdb_sentiment.errors import ConfigError, InputError, ModelError
-from imdb_sentiment.explain import Explanation, make_explanation
+from imdb_sentiment.explain.records import Explanation, make_explanation
 from imdb_sentiment.models.base import SentimentModel, check_texts, read_manifest
 
 _STACKER = "stacker.json"
@@ -53,6 +53,8 @@ class EnsembleClassifier(SentimentModel):
     config_class: ClassVar[type[EnsembleConfig]] = EnsembleConfig
     # A member refitted for the stacker (see the module docstring) may learn from unlabelled reviews.
     uses_unlabeled: ClassVar[bool] = True
+    # Every option goes to every member, and each member's contract keeps those its kind takes.
+    explain_options: ClassVar[frozenset[str]] = frozenset({"n_steps", "attention"})
 
     def __init__(self, *, config: EnsembleConfig | None = None, verbose: bool = False):
         super().__init__(config=config)
@@ -135,6 +137,14 @@ class EnsembleClassifier(SentimentModel):
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         """The ensemble's logit of *positive* for each review."""
         return self.combine(self.members_logits(texts))
+
+    @property
+    def shows_attention(self) -> bool:
+        return any(member.shows_attention for member in self.members_)
+
+    def set_threads(self, n: int | None) -> int | None:
+        previous = [member.set_threads(n) for member in self.members_]
+        return next((p for p in previous if p is not None), None)
 
     def _explain(self, text: str, **options: Any) -> Explanation:
         """The members' word attributions (all in log-odds of *positive*, on the same words), combined with

@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 
 from imdb_sentiment.config import NgramConfig
 from imdb_sentiment.errors import ModelError
-from imdb_sentiment.explain import Explanation, TokenAttribution, make_explanation
+from imdb_sentiment.explain.records import Explanation, TokenAttribution, make_explanation
 from imdb_sentiment.features import binary_features, binary_scores, ngram_columns, tokenize_batch
 from imdb_sentiment.models.base import SentimentModel, check_texts
 from imdb_sentiment.text import word_spans
@@ -68,11 +68,16 @@ class NgramClassifier(SentimentModel):
     config_class: ClassVar[type[NgramConfig]] = NgramConfig
     refit_with_validation: ClassVar[bool] = True
     uses_unlabeled: ClassVar[bool] = True
+    cheap_calls: ClassVar[bool] = True
 
     def __init__(self, *, config: NgramConfig | None = None, n_jobs: int | None = None, verbose: bool = False):
         super().__init__(config=config)
         self.n_jobs = n_jobs
         self.verbose = verbose
+
+    def set_threads(self, n: int | None) -> int | None:
+        previous, self.n_jobs = self.n_jobs, n
+        return previous
 
     @property
     def _cfg(self) -> NgramConfig:

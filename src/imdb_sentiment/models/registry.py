@@ -11,7 +11,8 @@ import importlib
 from pathlib import Path
 
 from imdb_sentiment.errors import ConfigError, ModelError
-from imdb_sentiment.models.base import SentimentModel, read_manifest
+from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.models.manifest import read_manifest
 
 _KINDS: dict[str, str] = {
     "bow-mlp": "imdb_sentiment.models.bow_mlp:BowMlpClassifier",
@@ -24,9 +25,33 @@ _KINDS: dict[str, str] = {
 DEFAULT_KIND = "ngram"
 
 
+def register_kind(kind: str, target: str) -> None:
+    """Make the model class at ``target`` (``"package.module:ClassName"``) available as ``kind``.
+
+    For kinds that live outside this package (a plug-in, a test); the built-in kinds are listed above.
+
+    Raises:
+        ConfigError: ``target`` is not of the form ``module:Class``, or ``kind`` is taken by another class.
+    """
+    module_name, _, class_name = target.partition(":")
+    if not module_name or not class_name.isidentifier():
+        raise ConfigError(f"a model kind's target is 'package.module:ClassName', got {target!r}")
+    if _KINDS.get(kind, target) != target:
+        raise ConfigError(f"model kind {kind!r} is already registered to {_KINDS[kind]}")
+    _KINDS[kind] = target
+
+
 def available_kinds() -> list[str]:
     """Names of every registered model kind."""
     return sorted(_KINDS)
+
+
+def class_named(name: str) -> type[SentimentModel] | None:
+    """The registered model class called ``name`` (e.g. the class behind ``imdb_sentiment.<Name>``), or None."""
+    for kind, target in _KINDS.items():
+        if target.rpartition(":")[2] == name:
+            return get_model_class(kind)
+    return None
 
 
 def get_model_class(kind: str) -> type[SentimentModel]:

@@ -1,6 +1,6 @@
 """The HTTP API (FastAPI): ``create_app`` builds it over saved models, ``run`` serves it with uvicorn."""
 
 from imdb_sentiment.serving.api import create_app, run
-from imdb_sentiment.serving.settings import ServeSettings, settings_from_env
+from imdb_sentiment.settings import ServeSettings
 
-__all__ = ["ServeSettings", "create_app", "run", "settings_from_env"]
+__all__ = ["ServeSettings", "create_app", "run"]

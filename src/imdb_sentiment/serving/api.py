@@ -1,6 +1,6 @@
 """The HTTP API: saved models behind FastAPI, thin over the library.
 
-    imdb-sentiment serve models/ngram models/bow-mlp --port 8000
+    imdb-sentiment serve models/first models/second --port 8000
 
 Routes (OpenAPI docs at ``/docs``):
 
@@ -10,7 +10,7 @@ Routes (OpenAPI docs at ``/docs``):
     GET  /health       {"status": "ok", "models": [...]}
 
 Every model is loaded once, when the app is created; the first folder given is the default model, and
-each is named after its folder ("ngram", then "ngram-2" for a second folder of that name). Limits come
+each is named after its folder ("first", then "first-2" for a second folder of that name). Limits come
 from :class:`ServeSettings` (environment variables ``IMDB_SENTIMENT_MAX_CHARS`` and so on) and are part of
 the request schemas, so the OpenAPI document states them and a request over a limit gets a 422 (413 for
 a body too large) that names the limit, never a 500.
@@ -35,8 +35,9 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from imdb_sentiment._surfaces import check_can_listen, unique_names
-from imdb_sentiment.errors import ImdbSentimentError, InputError
+from imdb_sentiment.errors import USER_ERRORS, ImdbSentimentError, InputError
+from imdb_sentiment.hosting import check_can_listen, unique_names
+from imdb_sentiment.labels import predictions
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.models.registry import load_model
 from imdb_sentiment.serving.batching import MicroBatcher
@@ -51,9 +52,8 @@ from imdb_sentiment.serving.schemas import (
     PredictShape,
     request_models,
 )
-from imdb_sentiment.serving.settings import ENV_PREFIX, ServeSettings, settings_from_env
+from imdb_sentiment.settings import ENV_PREFIX, ServeSettings
 
-_ATTENTION_KINDS = ("transformer", "ensemble")
 #: Where :func:`run` tells its worker processes which model folders to load.
 _MODELS_ENV = "IMDB_SENTIMENT_SERVE_MODELS"
 
@@ -91,7 +91,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _library_error(request: Request, exc: Exception) -> JSONResponse:
     """The library's deliberate errors: bad input is the client's (422), anything else is ours (500, one line)."""
-    if isinstance(exc, InputError):
+    if isinstance(exc, USER_ERRORS):
         return JSONResponse({"detail": [{"loc": ["body"], "msg": str(exc), "type": "input_error"}]}, status_code=422)
     return JSONResponse({"detail": str(exc)}, status_code=500)
 
@@ -170,7 +170,7 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
         model_dirs = [model_dirs]
     if not model_dirs:
         raise InputError("give at least one saved model folder to serve")
-    settings = settings if settings is not None else settings_from_env()
+    settings = settings if settings is not None else ServeSettings.from_env()
     from imdb_sentiment.pretrained import resolve
 
     folders = [resolve(folder) for folder in model_dirs]
@@ -213,10 +213,7 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
         request = cast(PredictShape, body)
         name, _ = pick(request.model)
         proba = await batcher.predict_proba(name, request.texts)
-        results = [
-            Prediction(label="positive" if pos > neg else "negative", probability=max(neg, pos), p_positive=pos)
-            for neg, pos in proba.tolist()
-        ]
+        results = [Prediction(**dataclasses.asdict(p)) for p in predictions(proba)]
         # Serialised here, in pydantic's Rust core: returned as a model, FastAPI would validate it again
         # against the response model before serialising, doubling the per-request work.
         response = PredictResponse(model=name, predictions=results)
@@ -233,8 +230,8 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
         """Explain one prediction: each word's push towards positive (or negative), in log-odds."""
         request = cast(ExplainShape, body)
         _, model = pick(request.model)
-        options = {"attention": False} if model.kind in _ATTENTION_KINDS else {}
-        explanation = model.explain(request.text, **options)
+        # The API does not return attention weights: do not compute them (kinds without attention ignore it).
+        explanation = model.explain(request.text, attention=False)
         out = explanation.to_dict()
         if request.top_k is not None:
             out["top"] = [dataclasses.asdict(t) for t in explanation.top(request.top_k)]
@@ -296,7 +293,7 @@ def run(
     # uvicorn starts each worker process from an import string, so the workers rebuild the app from
     # environment variables: the model folders here, the limits as IMDB_SENTIMENT_* settings.
     os.environ[_MODELS_ENV] = json.dumps([str(Path(d).absolute()) for d in model_dirs])
-    for key, value in (settings or settings_from_env()).model_dump().items():
+    for key, value in (settings or ServeSettings.from_env()).model_dump().items():
         os.environ[f"{ENV_PREFIX}{key.upper()}"] = str(value)
     uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
 

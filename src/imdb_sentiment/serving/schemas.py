@@ -9,10 +9,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
 from pydantic_core import PydanticCustomError
 
-from imdb_sentiment.serving.settings import ServeSettings
+from imdb_sentiment.scoring import text_problem
+from imdb_sentiment.settings import ServeSettings
 
-#: Kinds whose ``explain`` would also compute attention weights, which the API does not return.
-_ATTENTION_KINDS = ("transformer", "ensemble")
 #: Exactly the characters ``str.strip()`` removes, as a JSON-Schema pattern "holds something else", so a
 #: schema-driven client (and schemathesis) agrees with the server on what a blank review is.
 _NOT_BLANK = r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
@@ -44,7 +43,7 @@ class ExplainResponse(BaseModel):
     method: str = Field(description="How the attributions were computed.")
     tokens: list[TokenOut] = Field(description="Every word of the review, in order.")
     details: dict[str, Any] = Field(description="Method-specific figures (intercept, baseline, ...).")
-    pieces: list[str] | None = Field(default=None, description="Word pieces (transformer models only).")
+    pieces: list[str] | None = Field(default=None, description="Word pieces (models that read word pieces only).")
     top: list[TokenOut] | None = Field(default=None, description="The `top_k` words by |attribution|, if asked.")
 
 
@@ -65,9 +64,12 @@ class ErrorMessage(BaseModel):
 
 
 def _check_text(text: str) -> str:
-    # (An unpaired surrogate such as "\ud800", which JSON allows, never gets here: pydantic refuses it.)
-    if not text.strip():
-        raise PydanticCustomError("blank_text", "the review is empty or only whitespace; give the review's text")
+    # The row check every surface shares; the length limit is the field's own (max_length), so that the
+    # OpenAPI schema states it. (An unpaired surrogate such as "\ud800", which JSON allows, never gets here:
+    # pydantic refuses it.)
+    problem = text_problem(text, None)
+    if problem is not None:
+        raise PydanticCustomError("blank_text", f"the review is {problem} (only white space); give the review's text")
     return text
 
 

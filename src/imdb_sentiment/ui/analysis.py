@@ -2,7 +2,7 @@
 
 Everything is the library's: predictions and explanations from the model, the highlighted review from
 :func:`imdb_sentiment.explain.to_html`, the heatmaps from :func:`~imdb_sentiment.explain.plot_attention`
-and :func:`~imdb_sentiment.evaluate.plot_confusion_matrix`; here they are only turned into tables and
+and :func:`~imdb_sentiment.plots.plot_confusion_matrix`; here they are only turned into tables and
 PNG bytes.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 import pandas as pd
 
 from imdb_sentiment.explain import Explanation
+from imdb_sentiment.labels import Prediction
 from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.scoring import text_problem
 
-#: Kinds whose explanations can carry attention weights (an ensemble only with a transformer member).
-ATTENTION_KINDS = ("transformer", "ensemble")
 #: Metrics shown in the model report, in this order, when the manifest has them, and how each is written.
 REPORT_METRICS = {
     "accuracy": "{:.2%}",
@@ -33,28 +33,25 @@ REPORT_METRICS = {
 
 
 def review_problem(text: str, max_chars: int) -> str | None:
-    """Why ``text`` cannot be analysed (empty, or longer than ``max_chars``), or ``None`` when it can."""
-    if not text.strip():
-        return "empty"
-    if len(text) > max_chars:
-        return (
-            f"The review is {len(text):,} characters long; the limit is {max_chars:,} "
-            "(IMDB_SENTIMENT_MAX_CHARS). Shorten it, or use the Batch page for many reviews."
-        )
-    return None
+    """Why ``text`` cannot be analysed, or ``None`` when it can: :func:`imdb_sentiment.scoring.text_problem`
+    (the check of every surface), with the length problem reworded for the page."""
+    problem = text_problem(text, max_chars)
+    if problem is None or len(text) <= max_chars:
+        return problem
+    return (
+        f"The review is {len(text):,} characters long; the limit is {max_chars:,} "
+        "(IMDB_SENTIMENT_MAX_CHARS). Shorten it, or use the Batch page for many reviews."
+    )
 
 
-def prediction(model: SentimentModel, text: str) -> tuple[str, float, float]:
-    """The predicted label, its probability and P(positive), for models that cannot explain (ONNX copies)."""
-    p_positive = float(model.predict_proba([text])[0, 1])
-    label = "positive" if p_positive >= 0.5 else "negative"
-    return label, max(p_positive, 1 - p_positive), p_positive
+def prediction(model: SentimentModel, text: str) -> Prediction:
+    """The prediction for ``text``, for models that cannot explain it."""
+    return Prediction.from_p_positive(float(model.predict_proba([text])[0, 1]))
 
 
 def explain(model: SentimentModel, text: str, *, attention: bool = True) -> Explanation:
-    """The model's explanation of ``text``; with ``attention``, transformer attention weights where there are any."""
-    options = {"attention": attention} if model.kind in ATTENTION_KINDS else {}
-    return model.explain(text, **options)
+    """The model's explanation of ``text``; with ``attention``, attention weights where the model has any."""
+    return model.explain(text, attention=attention)
 
 
 def top_words(explanation: Explanation, k: int = 10) -> pd.DataFrame:
@@ -87,7 +84,7 @@ def attention_png(explanation: Explanation, *, layer: int | None, head: int | No
 
 def confusion_png(matrix: list[list[int]], *, title: str) -> bytes:
     """The confusion matrix heatmap (counts and row shares) as PNG bytes."""
-    from imdb_sentiment.evaluate import plot_confusion_matrix
+    from imdb_sentiment.plots import plot_confusion_matrix
 
     with tempfile.TemporaryDirectory() as tmp:
         return plot_confusion_matrix(matrix, Path(tmp) / "confusion.png", title=title).read_bytes()

@@ -1,25 +1,26 @@
-"""The Batch page's work, without Streamlit: read an uploaded table, score one text column in chunks, and
+"""The Batch page's work, without Streamlit: score one text column of an uploaded table in chunks, and
 summarise the predictions. Rows that cannot be scored (empty, not text, too long) are reported, not fatal.
+
+The upload is read by :func:`imdb_sentiment.io.readers.read_table` (its bytes in) and scored by
+:func:`imdb_sentiment.scoring.score_rows`, the functions ``predict --input`` and ``score`` use.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
-import json
 from collections.abc import Callable
-from pathlib import PurePath
 
 import numpy as np
 import pandas as pd
 
-from imdb_sentiment.batch import row_problem
 from imdb_sentiment.errors import InputError
+from imdb_sentiment.io.formats import INPUT_SUFFIXES
+from imdb_sentiment.labels import THRESHOLD, label_names
 from imdb_sentiment.models.base import SentimentModel
-from imdb_sentiment.readers import FORMATS
+from imdb_sentiment.scoring import free_name, score_rows
 
-#: Suffixes the uploader accepts (the CLI's, less plain text, whose one review per line has no columns to pick).
-UPLOAD_SUFFIXES = tuple(sorted(s.lstrip(".") for s, fmt in FORMATS.items() if fmt != "lines"))
+#: Suffixes the uploader accepts: every input format (a ``.txt`` upload is one review per line, column ``text``).
+UPLOAD_SUFFIXES = tuple(s.lstrip(".") for s in INPUT_SUFFIXES)
 #: Column names tried, in order, as the default text column.
 TEXT_COLUMN_NAMES = ("text", "review", "content", "body", "comment")
 
@@ -36,33 +37,6 @@ class BatchResult:
     label_column: str
     probability_column: str
     text_column: str
-
-
-def read_upload(name: str, data: bytes) -> pd.DataFrame:
-    """Read an uploaded CSV, JSON Lines (or JSON array) or Parquet file from memory, by its suffix.
-
-    CSV cells are read as text, as :func:`imdb_sentiment.readers.read_table` reads them.
-
-    Raises:
-        InputError: the suffix is not one of :data:`UPLOAD_SUFFIXES`, or the content cannot be parsed.
-    """
-    suffix = PurePath(name).suffix.lower()
-    fmt = FORMATS.get(suffix)
-    if fmt is None or fmt == "lines":
-        raise InputError(f"cannot read {name}: unknown format {suffix!r}; upload one of {', '.join(UPLOAD_SUFFIXES)}")
-    try:
-        if fmt == "csv":
-            return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
-        if fmt == "parquet":
-            return pd.read_parquet(io.BytesIO(data))
-        text = data.decode("utf-8-sig")
-        if text.lstrip().startswith("["):  # a .json file holding one array of objects
-            return pd.DataFrame(json.loads(text))
-        return pd.read_json(io.StringIO(text), lines=True, dtype=False)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        # pyarrow's ArrowInvalid is a ValueError; json.JSONDecodeError too.
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"cannot parse {name} as {fmt}: {first_line}") from None
 
 
 def default_text_column(frame: pd.DataFrame) -> str | None:
@@ -93,8 +67,8 @@ def score_table(
         frame: The uploaded table.
         column: The column holding the reviews.
         max_chars: Longer reviews are reported as problems, not scored.
-        chunk_size: Reviews per call to ``predict_proba`` (and per ``progress`` call).
-        progress: Called with (rows scored so far, rows to score) after each chunk.
+        chunk_size: Rows per call to :func:`~imdb_sentiment.scoring.score_rows` (and per ``progress`` call).
+        progress: Called with (rows done so far, rows in the table) after each chunk.
 
     Raises:
         InputError: the column is missing or the table has no rows.
@@ -105,29 +79,25 @@ def score_table(
     if frame.empty:
         raise InputError("the table has no rows")
     values = frame[column].tolist()
-    reasons = [row_problem(v, max_chars) for v in values]
-    keep = np.array([r is None for r in reasons])
-    texts = [v for v, r in zip(values, reasons, strict=True) if r is None]
-    p_positive = np.zeros(len(texts))
-    for start in range(0, len(texts), chunk_size):
-        chunk = texts[start : start + chunk_size]
-        p_positive[start : start + len(chunk)] = model.predict_proba(chunk)[:, 1]
+    problems: list[str | None] = []
+    p_positive: list[float] = []
+    for start in range(0, len(values), chunk_size):
+        rows = score_rows(model, values[start : start + chunk_size], max_chars)
+        problems += rows.problems
+        p_positive += rows.p_positive.tolist()
         if progress is not None:
-            progress(start + len(chunk), len(texts))
-    label_column = _free_name(frame, "label")
-    probability_column = _free_name(frame, "p_positive")
+            progress(len(problems), len(values))
+    keep = np.array([p is None for p in problems], dtype=bool)
+    scored = np.array(p_positive)[keep]
+    label_column = free_name("label", list(frame.columns))
+    probability_column = free_name("p_positive", list(frame.columns))
     predictions = frame.loc[keep].copy()
-    predictions.insert(0, probability_column, p_positive.round(6))
-    predictions.insert(0, label_column, np.where(p_positive >= 0.5, "positive", "negative"))
-    problems = pd.DataFrame(
-        [{"row": i + 1, "problem": r} for i, r in enumerate(reasons) if r is not None], columns=["row", "problem"]
+    predictions.insert(0, probability_column, scored.round(6))
+    predictions.insert(0, label_column, label_names(scored))
+    problem_rows = [{"row": i + 1, "problem": p} for i, p in enumerate(problems) if p is not None]
+    return BatchResult(
+        predictions, pd.DataFrame(problem_rows, columns=["row", "problem"]), label_column, probability_column, column
     )
-    return BatchResult(predictions, problems, label_column, probability_column, column)
-
-
-def _free_name(frame: pd.DataFrame, name: str) -> str:
-    # An upload of labelled reviews has its own "label" column; the prediction must not overwrite it.
-    return name if name not in frame.columns else f"predicted_{name}"
 
 
 def distribution(result: BatchResult, bins: int = 10) -> pd.DataFrame:
@@ -138,8 +108,8 @@ def distribution(result: BatchResult, bins: int = 10) -> pd.DataFrame:
     index = [f"{edges[i]:.1f}-{edges[i + 1]:.1f}" for i in range(bins)]
     return pd.DataFrame(
         {
-            "negative": np.bincount(band[p < 0.5], minlength=bins),
-            "positive": np.bincount(band[p >= 0.5], minlength=bins),
+            "negative": np.bincount(band[p < THRESHOLD], minlength=bins),
+            "positive": np.bincount(band[p >= THRESHOLD], minlength=bins),
         },
         index=pd.Index(index, name="P(positive)"),
     )

@@ -1,7 +1,7 @@
 """What every page shares: the model list, models loaded once per server, the sidebar picker, the limits.
 
 Models are cached with ``st.cache_resource``: one copy per server process, shared by every session, as
-loading a transformer takes seconds and its weights hundreds of MB. Explanations are cached the same way
+loading a large model takes seconds and its weights hundreds of MB. Explanations are cached the same way
 (a few dozen), so moving the attention layer/head selectors does not explain the review again.
 """
 
@@ -14,13 +14,13 @@ from typing import Any
 
 import streamlit as st
 
-from imdb_sentiment._surfaces import unique_names
 from imdb_sentiment.errors import ImdbSentimentError
 from imdb_sentiment.explain import Explanation
+from imdb_sentiment.hosting import unique_names
 from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.settings import UiSettings
 from imdb_sentiment.ui import analysis
 from imdb_sentiment.ui.launch import check_model_dirs, models_from_env
-from imdb_sentiment.ui.settings import UiSettings, settings_from_env
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +46,7 @@ def load(folder: str) -> SentimentModel:
 
 @st.cache_resource(show_spinner="Explaining...", max_entries=32)
 def explain(folder: str, text: str, attention: bool = True) -> Explanation:
-    """The explanation of ``text`` by the model in ``folder`` (cached; it may take seconds for a transformer)."""
+    """The explanation of ``text`` by the model in ``folder`` (cached; it may take seconds for a large model)."""
     return analysis.explain(load(folder), text, attention=attention)
 
 
@@ -62,7 +62,7 @@ def plain(text: str) -> str:
 def settings() -> UiSettings:
     """The limits from the environment; a bad value stops the page with its message."""
     try:
-        return settings_from_env()
+        return UiSettings.from_env()
     except ImdbSentimentError as exc:
         st.error(plain(str(exc)))
         st.stop()

@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from imdb_sentiment._surfaces import check_can_listen
 from imdb_sentiment.errors import InputError, ModelError
+from imdb_sentiment.hosting import check_can_listen
 
 #: The app's entry script, as given to ``streamlit run``.
 APP_PATH = Path(__file__).with_name("app.py")
@@ -49,12 +49,12 @@ def check_model_dirs(model_dirs: Sequence[str | Path]) -> list[Path]:
         ModelError: a folder is not a saved model, or its kind or format version is unknown.
     """
     from imdb_sentiment.models.base import read_manifest
-    from imdb_sentiment.models.registry import available_kinds
+    from imdb_sentiment.models.registry import DEFAULT_KIND, available_kinds
 
     if not model_dirs:
         raise InputError(
             f"no models to show: pass MODEL_DIR arguments, or train one into {DEFAULT_MODELS_ROOT}/ "
-            "(imdb-sentiment train --model ngram)"
+            f"(imdb-sentiment train --model {DEFAULT_KIND})"
         )
     from imdb_sentiment.pretrained import resolve
 
@@ -107,9 +107,9 @@ def run(model_dirs: Sequence[str | Path], *, host: str = "127.0.0.1", port: int 
         InputError: no models were given or found, a limit in the environment is invalid, or the port is taken.
         ModelError: a folder is not a saved model.
     """
-    from imdb_sentiment.ui.settings import settings_from_env
+    from imdb_sentiment.settings import UiSettings
 
-    settings = settings_from_env()  # a bad limit in the environment fails here, not in the browser
+    settings = UiSettings.from_env()  # a bad limit in the environment fails here, not in the browser
     folders = [f.resolve() for f in check_model_dirs(list(model_dirs) or default_models())]
     check_can_listen(host, port)
     env = {**os.environ, MODELS_ENV: os.pathsep.join(map(str, folders))}

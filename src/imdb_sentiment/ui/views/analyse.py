@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from imdb_sentiment.explain import to_html
+from imdb_sentiment.labels import Prediction
 from imdb_sentiment.ui import analysis, common
 
 limits = common.settings()
@@ -28,13 +29,13 @@ if problem is not None:
 
 explanation = common.explained(entry, text)
 if explanation is not None:
-    predicted = (explanation.label, explanation.probability, explanation.p_positive)
+    predicted = Prediction.from_p_positive(explanation.p_positive)
 else:  # the reason is shown above; the prediction itself needs no explanation
     predicted = analysis.prediction(common.loaded(entry), text)
 label, probability, positive = st.columns(3)
-label.metric("Prediction", predicted[0])
-probability.metric("Probability", f"{predicted[1]:.1%}")
-positive.metric("P(positive)", f"{predicted[2]:.3f}")
+label.metric("Prediction", predicted.label)
+probability.metric("Probability", f"{predicted.probability:.1%}")
+positive.metric("P(positive)", f"{predicted.p_positive:.3f}")
 if explanation is None:
     st.stop()
 
@@ -79,5 +80,5 @@ if explanation.attention is not None:
         )
     ]
     st.image(analysis.attention_png(explanation, layer=layer, head=None if layer is None else head))
-elif entry.kind in analysis.ATTENTION_KINDS:
-    st.caption("No attention heatmap: this model has no transformer member.")
+elif common.loaded(entry).shows_attention:
+    st.caption("No attention heatmap for this review.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from imdb_sentiment.errors import ImdbSentimentError
+from imdb_sentiment.io.readers import read_table
 from imdb_sentiment.ui import batch, common
 
 limits = common.settings()
@@ -12,7 +13,7 @@ entry = common.current()
 st.title("Score a file of reviews")
 st.caption(f"Model: {entry.title}")
 upload = st.file_uploader(
-    f"CSV, JSON Lines or Parquet file, up to {limits.max_upload_mb} MB",
+    f"CSV, TSV, JSON (Lines), Parquet or text file (one review per line), up to {limits.max_upload_mb} MB",
     type=list(batch.UPLOAD_SUFFIXES),
     max_upload_size=limits.max_upload_mb,
 )
@@ -26,7 +27,7 @@ if upload.size > limits.max_upload_bytes:  # Streamlit checks too; this holds wh
     )
     st.stop()
 try:
-    frame = batch.read_upload(upload.name, upload.getvalue())
+    frame = read_table(upload.name, upload.getvalue())  # the reader of predict --input, bytes in
 except ImdbSentimentError as exc:
     st.error(common.plain(str(exc)))
     st.stop()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from imdb_sentiment.explain import to_html
+from imdb_sentiment.labels import Prediction
 from imdb_sentiment.ui import analysis, common
 
 limits = common.settings()
 options = common.entries()
 st.title("Compare two models")
 if len(options) < 2:
-    st.info("Only one model is loaded. Start the app with two or more: imdb-sentiment app models/ngram models/bow-mlp")
+    st.info("Only one model is loaded. Start the app with two or more: imdb-sentiment app MODEL_DIR MODEL_DIR")
 
 first = options.index(common.current())
 pick_a, pick_b = st.columns(2)
@@ -36,15 +37,15 @@ labels = []
 for column, (entry, explanation) in zip(st.columns(2), results, strict=True):
     with column:
         st.subheader(entry.title)
-        predicted, _, p_positive = (
-            (explanation.label, explanation.probability, explanation.p_positive)
+        predicted = (
+            Prediction.from_p_positive(explanation.p_positive)
             if explanation is not None
             else analysis.prediction(common.loaded(entry), text)
         )
-        labels.append(predicted)
+        labels.append(predicted.label)
         label, probability = st.columns(2)
-        label.metric("Prediction", predicted)
-        probability.metric("P(positive)", f"{p_positive:.3f}")
+        label.metric("Prediction", predicted.label)
+        probability.metric("P(positive)", f"{predicted.p_positive:.3f}")
         if explanation is None:
             continue
         st.html(to_html(explanation))  # the review is escaped by to_html

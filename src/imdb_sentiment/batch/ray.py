@@ -1,5 +1,5 @@
 """The Ray engine of :func:`imdb_sentiment.batch.score`: Ray Data reads the files, a pool of actors that
-each load the model once runs :func:`~imdb_sentiment.batch.score_chunk` (the local engine's function, so
+each load the model once runs :func:`~imdb_sentiment.scoring.score_chunk` (the local engine's function, so
 predictions are identical), and the results stream back in input order to the same writer.
 
 Ray is an optional dependency (``pip install 'imdb-sentiment[ray]'``), imported only here.
@@ -14,15 +14,17 @@ from typing import Any
 
 import pyarrow as pa
 
-from imdb_sentiment.batch import SOURCE, score_chunk
-from imdb_sentiment.batch_io import count_rows, csv_options
 from imdb_sentiment.config import ScoreConfig
 from imdb_sentiment.errors import InputError, ModelError
+from imdb_sentiment.io.readers import InputFile, count_rows, csv_options
+from imdb_sentiment.scoring import SOURCE, score_chunk
 
 #: Object store of a local Ray started here, in bytes.
 _LOCAL_OBJECT_STORE = 768 << 20
 #: The column Ray Data's ``include_paths`` adds to every row.
 _PATH = "path"
+#: Formats Ray Data reads the way the local engine does (JSON arrays and .txt lines are local only).
+RAY_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 
 
 class _Scorer:
@@ -32,8 +34,7 @@ class _Scorer:
         from imdb_sentiment.models.registry import load_model
 
         self.model = load_model(model_dir)
-        if hasattr(self.model, "n_jobs"):
-            self.model.n_jobs = 1  # the actors are the parallelism; threads inside each would oversubscribe
+        self.model.set_threads(1)  # the actors are the parallelism; threads inside each would oversubscribe
         self.config = ScoreConfig.from_dict(config)
         self.name = name
 
@@ -44,28 +45,35 @@ class _Scorer:
 
 
 def ray_tables(
-    model_dir: Path, files: list[tuple[str, Path | None, str]], config: ScoreConfig, workers: int
+    model_dir: Path, files: list[InputFile], config: ScoreConfig, workers: int
 ) -> Generator[tuple[str | None, pa.Table], None, None]:
-    """Yield scored tables in input order, their :data:`SOURCE` column naming each row's file.
+    """Scored tables in input order, their :data:`~imdb_sentiment.scoring.SOURCE` column naming each row's file.
+
+    The input is checked and Ray started here, before the first table is asked for.
 
     Raises:
         ModelError: Ray is not installed, or ``model_dir`` is not a saved model.
-        InputError: the files mix formats, or a column is missing.
+        InputError: the input is standard input, mixes formats or has one Ray cannot read, or lacks a column.
     """
+    if any(f.path is None or f.fmt is None for f in files):
+        raise InputError("the ray engine reads files, not standard input; use --engine local for '-'")
+    formats = {f.fmt.name for f in files if f.fmt is not None}
+    if len(formats) > 1:
+        raise InputError(f"the ray engine reads one format at a time; the input mixes {', '.join(sorted(formats))}")
+    fmt = next(f.fmt for f in files if f.fmt is not None)
+    if fmt.name not in RAY_FORMATS:
+        raise InputError(f"the ray engine reads {', '.join(RAY_FORMATS)} files; use --engine local for {fmt.name}")
     try:
         import ray
         import ray.data
         import ray.exceptions
     except ImportError:
         raise ModelError("the ray engine needs Ray: pip install 'imdb-sentiment[ray]'") from None
-    from imdb_sentiment._surfaces import unique_names
+    from imdb_sentiment.hosting import unique_names
     from imdb_sentiment.models.base import read_manifest
 
     read_manifest(model_dir)  # fail here, with the usual message, rather than inside every actor
-    formats = {fmt for _, _, fmt in files}
-    if len(formats) > 1:
-        raise InputError(f"the ray engine reads one format at a time; the input mixes {', '.join(sorted(formats))}")
-    names = {str(p.resolve()): name for name, p, _ in files if p is not None}
+    names = {str(f.path.resolve()): f.name for f in files if f.path is not None}
     paths = list(names)
     started = not ray.is_initialized()
     if started:
@@ -86,15 +94,14 @@ def ray_tables(
     context.execution_options.preserve_order = True  # output rows in input order, as the local engine
     context.enable_progress_bars = False  # the driver shows one bar for the whole run
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # not a log line per dataset step
-    fmt = formats.pop()
-    if fmt == "parquet":
+    if fmt.name == "parquet":
         # Blocks of a few batches each: a block is scored by one actor, and every block in flight is held in
         # Ray's object store, so many small blocks keep all actors busy and memory flat.
         rows = count_rows(files) or 0
         blocks = max(len(paths), 2 * workers, rows // (4 * config.batch_size))
         dataset = ray.data.read_parquet(paths, include_paths=True, override_num_blocks=blocks)
-    elif fmt == "csv":
-        dataset = ray.data.read_csv(paths, include_paths=True, **csv_options(Path(paths[0])))
+    elif fmt.name in ("csv", "tsv"):
+        dataset = ray.data.read_csv(paths, include_paths=True, **csv_options(Path(paths[0]), fmt.delimiter))
     else:
         dataset = ray.data.read_json(paths, lines=True, include_paths=True)
     scored = dataset.map_batches(
@@ -109,6 +116,13 @@ def ray_tables(
         compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=1,
     )
+    return _stream(scored, names, started)
+
+
+def _stream(scored: Any, names: dict[str, str], started: bool) -> Generator[tuple[str | None, pa.Table], None, None]:
+    import ray
+    import ray.exceptions
+
     try:
         for table in scored.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=2):
             yield None, _name_sources(table, names)

@@ -1,12 +1,13 @@
-"""The parts of the transformer's PyTorch training loop that are not about transformers.
+"""Resumable training: the checkpoint folder, and where it lives.
 
-Optimiser parameter groups, a stratified subset, length-grouped batches, progress bars, and the resumable
-checkpoint. torch is imported only where a checkpoint is written or read: inference with ONNX Runtime
-imports this module for its progress bars and must work without torch installed.
+Running the same training again after an interruption resumes where it stopped, because the default
+folder is named after what determines the result (the config and the training data). torch is imported
+only where a checkpoint is written or read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Sequence
@@ -16,49 +17,28 @@ from typing import Any
 import numpy as np
 
 from imdb_sentiment._atomic import atomic_dir, write_json
+from imdb_sentiment.config import TransformerConfig
+from imdb_sentiment.data import cache_dir
+
+# Keys that change how training runs, not what it computes: they do not name a different checkpoint.
+_NOT_IN_CHECKPOINT_KEY = ("checkpoint_steps", "checkpoint_dir", "inference_batch_size", "device")
 
 
-def parameter_groups(network: Any, weight_decay: float) -> list[dict[str, Any]]:
-    # The usual BERT recipe: no weight decay on biases and LayerNorm weights.
-    decay: list[Any] = []
-    no_decay: list[Any] = []
-    for name, parameter in network.named_parameters():
-        (no_decay if parameter.ndim < 2 or "LayerNorm" in name or "norm" in name.lower() else decay).append(parameter)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def stratified_subset(texts: Sequence[str], labels: np.ndarray, n: int, seed: int) -> tuple[list[str], np.ndarray]:
-    from sklearn.model_selection import train_test_split
-
-    keep, _ = train_test_split(np.arange(len(texts)), train_size=n, stratify=labels, random_state=seed)
-    keep = np.sort(keep)
-    return [texts[i] for i in keep], labels[keep]
-
-
-def length_grouped_batches(inputs: Sequence[list[int]], batch_size: int, *, seed: int) -> list[np.ndarray]:
-    """Shuffled batches of inputs of similar length: shuffle, sort within pools of 50 batches, shuffle batches."""
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(inputs))
-    pool = 50 * batch_size
-    batches: list[np.ndarray] = []
-    for start in range(0, len(order), pool):
-        chunk = order[start : start + pool]
-        chunk = chunk[np.argsort([-len(inputs[j]) for j in chunk], kind="stable")]
-        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-    return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def progress(*, total: int, desc: str, enabled: bool, initial: int = 0) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=total,
-        initial=initial,
-        desc=desc,
-        unit="batch" if desc != "scoring" else "input",
-        disable=not enabled,
-        dynamic_ncols=True,
-    )
+def checkpoint_dir(cfg: TransformerConfig, texts: Sequence[str], labels: np.ndarray) -> Path:
+    """The checkpoint folder of a training run: ``cfg.checkpoint_dir``, else one in the cache named after
+    the config (less the keys that do not change the result) and the training data."""
+    if cfg.checkpoint_dir:
+        return Path(cfg.checkpoint_dir).expanduser()
+    # Named after what determines the result (config and training data), so that re-running the
+    # same training resumes, and any other training starts afresh.
+    digest = hashlib.sha256()
+    key = {k: v for k, v in cfg.to_dict().items() if k not in _NOT_IN_CHECKPOINT_KEY}
+    digest.update(json.dumps(key, sort_keys=True).encode())
+    digest.update(labels.tobytes())
+    for text in texts:
+        digest.update(text.encode("utf-8", "replace"))
+        digest.update(b"\x00")
+    return cache_dir() / "checkpoints" / f"transformer-{digest.hexdigest()[:16]}"
 
 
 class Checkpoint:
@@ -67,6 +47,10 @@ class Checkpoint:
     Holds the current weights and the best ones so far (safetensors), the optimiser, scheduler and random
     number generator states (``torch.save`` of tensors and numbers only, read back with
     ``weights_only=True``, which refuses anything else), and the loop's position (``state.json``).
+
+    Args:
+        folder: Where the state is kept.
+        verbose: Kept for callers that report what the checkpoint does.
     """
 
     def __init__(self, folder: Path, *, verbose: bool) -> None:
@@ -76,6 +60,7 @@ class Checkpoint:
     def save(
         self, network: Any, optimizer: Any, scheduler: Any, state: dict[str, Any], best: dict[str, Any] | None
     ) -> None:
+        """Write the whole training state (``best``: the best weights so far, if any)."""
         import torch
         from safetensors.torch import save_file
 
@@ -94,6 +79,11 @@ class Checkpoint:
             write_json(tmp / "state.json", state)
 
     def restore(self, network: Any, optimizer: Any, scheduler: Any) -> dict[str, Any] | None:
+        """Load a saved state into ``network``, ``optimizer`` and ``scheduler``.
+
+        Returns:
+            The loop's position, or ``None`` when there is no checkpoint (nothing is changed).
+        """
         if not (self.folder / "state.json").is_file():
             return None
         import torch
@@ -109,10 +99,12 @@ class Checkpoint:
         return state
 
     def best_weights(self) -> dict[str, Any] | None:
+        """The best weights saved so far, or ``None``."""
         from safetensors.torch import load_file
 
         file = self.folder / "best.safetensors"
         return load_file(file) if file.is_file() else None
 
     def discard(self) -> None:
+        """Delete the checkpoint (training finished)."""
         shutil.rmtree(self.folder, ignore_errors=True)

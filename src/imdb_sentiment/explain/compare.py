@@ -4,7 +4,7 @@
 
 - agreement of their word rankings: overlap of the top-k words (k = 5, 10), and Spearman and Kendall rank
   correlations of the two attributions over the words of each review;
-- faithfulness of each (:mod:`imdb_sentiment.faithfulness`), side by side;
+- faithfulness of each (:mod:`imdb_sentiment.explain.faithfulness`), side by side;
 - where their predictions disagree, and who was right;
 
 and writes a report folder: ``index.html`` (one self-contained page: the figures, the tables and a gallery
@@ -22,14 +22,27 @@ from typing import Any
 import numpy as np
 
 from imdb_sentiment._atomic import atomic_path, write_json
-from imdb_sentiment.explain import Explanation, to_html
-from imdb_sentiment.faithfulness import explain_many, faithfulness
+from imdb_sentiment.explain.faithfulness import explain_many, faithfulness
+from imdb_sentiment.explain.records import Explanation
+from imdb_sentiment.explain.render import to_html
+from imdb_sentiment.labels import LABELS, label_ids
+from imdb_sentiment.plots import pyplot, save_figure
 
 TOP_KS = (5, 10)
 
 
 def rank_agreement(a: Explanation, b: Explanation) -> dict[str, float]:
-    """Agreement of two explanations of the same review (their tokens are the same words)."""
+    """Agreement of two explanations of the same review (their tokens are the same words).
+
+    Args:
+        a: One model's explanation.
+        b: Another model's explanation of the same review.
+
+    Returns:
+        ``top5_overlap`` and ``top10_overlap`` (the share of the k strongest words both name; k is capped
+        at the review's word count), ``spearman`` and ``kendall`` rank correlations of the attributions
+        (NaN when either is constant or the review has fewer than two words).
+    """
     from scipy.stats import kendalltau, spearmanr
 
     x = np.array([t.attribution for t in a.tokens])
@@ -56,18 +69,36 @@ def compare_explanations(
     gallery: int = 8,
     progress: bool = False,
 ) -> dict[str, Any]:
-    """Explain ``texts`` with both models, compare, write the report folder; returns the summary dict."""
+    """Explain ``texts`` with both models, compare the explanations, write the report folder.
+
+    Args:
+        model_a: A fitted model.
+        model_b: Another fitted model.
+        texts: The reviews to explain.
+        labels: Their true 0/1 labels.
+        report: The folder for ``index.html``, ``comparison.json``, ``agreement.png`` and
+            ``faithfulness.png`` (created if missing).
+        names: How to call the models (default: their kinds, suffixed ``(A)``/``(B)`` when equal).
+        gallery: How many reviews to show side by side in ``index.html``.
+        progress: Show progress bars.
+
+    Returns:
+        The summary written to ``comparison.json``: ``models``, ``n``, ``accuracy``, mean ``agreement``,
+        ``predictions_disagree``, ``when_they_disagree_right``, ``faithfulness`` and
+        ``seconds_per_explanation``.
+    """
     report = Path(report)
     report.mkdir(parents=True, exist_ok=True)
     name_a, name_b = names or (model_a.kind, model_b.kind)
     if name_a == name_b:
         name_a, name_b = f"{name_a} (A)", f"{name_b} (B)"
     truth = np.asarray(labels)
-    expl_a, secs_a = explain_many(model_a, texts, progress=progress, **_light(model_a))
-    expl_b, secs_b = explain_many(model_b, texts, progress=progress, **_light(model_b))
+    # Attention weights are not compared here; skip computing them (kinds without attention ignore this).
+    expl_a, secs_a = explain_many(model_a, texts, progress=progress, attention=False)
+    expl_b, secs_b = explain_many(model_b, texts, progress=progress, attention=False)
     agreement = [rank_agreement(a, b) for a, b in zip(expl_a, expl_b, strict=True)]
-    pred_a = np.array([e.label == "positive" for e in expl_a], dtype=int)
-    pred_b = np.array([e.label == "positive" for e in expl_b], dtype=int)
+    pred_a = label_ids(np.array([e.p_positive for e in expl_a]))
+    pred_b = label_ids(np.array([e.p_positive for e in expl_b]))
     faith = {name_a: faithfulness(model_a, expl_a).to_dict(), name_b: faithfulness(model_b, expl_b).to_dict()}
 
     def mean(key: str) -> float:
@@ -95,11 +126,6 @@ def compare_explanations(
     return summary
 
 
-def _light(model: Any) -> dict[str, Any]:
-    # Attention weights are not compared here; skip computing them.
-    return {"attention": False} if model.kind in ("transformer", "ensemble") else {}
-
-
 def _instructive(
     expl_a: list[Explanation], expl_b: list[Explanation], labels: np.ndarray, agreement: list[dict], count: int
 ) -> list[tuple[int, str]]:
@@ -120,30 +146,30 @@ def _instructive(
 
     per = max(1, count // 4)
     take(np.argsort(-np.abs(p_a - p_b)), "the models disagree most", per)
-    wrong_a = np.abs(p_a - labels) * ((p_a > 0.5) != labels)
-    wrong_b = np.abs(p_b - labels) * ((p_b > 0.5) != labels)
+    wrong_a = np.abs(p_a - labels) * (label_ids(p_a) != labels)
+    wrong_b = np.abs(p_b - labels) * (label_ids(p_b) != labels)
     take(np.argsort(-np.maximum(wrong_a, wrong_b)), "a model is confidently wrong", per)
     spearman = np.array([g["spearman"] if np.isfinite(g["spearman"]) else 1.0 for g in agreement])
-    same = (p_a > 0.5) == (p_b > 0.5)
+    same = label_ids(p_a) == label_ids(p_b)
     take(np.argsort(np.where(same, spearman, np.inf)), "same prediction, different reasons", per)
     take(np.argsort(np.where(same, -spearman, np.inf)), "same prediction, same reasons", count - len(picks))
     return picks
 
 
 def _plots(report: Path, agreement: list[dict], faith: dict[str, dict], names: tuple[str, str]) -> list[str]:
-    from imdb_sentiment.evaluate import _pyplot, _save
-
-    plt = _pyplot()
+    plt = pyplot()
     files: list[str] = []
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, key in zip(axes, ("spearman", "top10_overlap"), strict=True):
+    # Fixed bins over each measure's whole range: agreement that is (nearly) the same on every review would
+    # otherwise leave numpy no range to cut 20 bins from.
+    for ax, key, low in zip(axes, ("spearman", "top10_overlap"), (-1.0, 0.0), strict=True):
         values = [g[key] for g in agreement if np.isfinite(g[key])]
-        ax.hist(values, bins=20, color="#4c72b0")
+        ax.hist(np.clip(values, low, 1.0), bins=np.linspace(low, 1.0, 21), color="#4c72b0")
         ax.set_title(f"{key.replace('_', ' ')} per review (mean {np.mean(values) if values else float('nan'):.2f})")
         ax.set_xlabel(key)
         ax.set_ylabel("reviews")
     fig.suptitle(f"agreement of word attributions: {names[0]} vs {names[1]}")
-    files.append(_save(fig, report / "agreement.png").name)
+    files.append(save_figure(fig, report / "agreement.png").name)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, metric, better in zip(axes, ("comprehensiveness", "sufficiency"), ("higher", "lower"), strict=True):
         shares = list(next(iter(faith.values()))[metric])
@@ -157,7 +183,7 @@ def _plots(report: Path, agreement: list[dict], faith: dict[str, dict], names: t
         ax.set_xlabel("share of words")
         ax.set_title(f"{metric} ({better} is better)")
         ax.legend(fontsize=7)
-    files.append(_save(fig, report / "faithfulness.png").name)
+    files.append(save_figure(fig, report / "faithfulness.png").name)
     return files
 
 
@@ -182,7 +208,7 @@ def _page(
     agreement_rows = "".join(f"<tr><td>{esc(k)}</td><td>{v:.3f}</td></tr>" for k, v in summary["agreement"].items())
     cards = []
     for i, why in chosen:
-        truth = "positive" if labels[i] == 1 else "negative"
+        truth = LABELS[int(labels[i])]
         cards.append(
             f"<section><h3>{esc(why)} <small>(true label: {truth}; Spearman "
             f"{agreement[i]['spearman']:.2f})</small></h3><div style='display:flex; gap:1em'>"

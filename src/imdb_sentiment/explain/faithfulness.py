@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from imdb_sentiment.explain import Explanation
+from imdb_sentiment.explain.records import Explanation
 
 #: Shares of each review's words removed or kept, as in ERASER.
 DEFAULT_KS = (0.05, 0.10, 0.20)
@@ -88,6 +88,15 @@ def faithfulness(
     """Comprehensiveness and sufficiency of ``explanations`` (of ``model``'s predictions) at each k.
 
     All perturbed reviews are scored in one ``predict_proba`` call per k and variant.
+
+    Args:
+        model: The model that made the explanations (anything with ``predict_proba``).
+        explanations: Its explanations; those without words are left out.
+        ks: Shares of each review's words to delete or keep.
+        seed: Seed of the random words the method is compared with.
+
+    Returns:
+        The means over the explanations, per k.
     """
     rng = np.random.default_rng(seed)
     usable = [e for e in explanations if e.tokens]
@@ -124,7 +133,17 @@ def faithfulness(
 def explain_many(
     model: Any, texts: Sequence[str], *, progress: bool = False, **options: Any
 ) -> tuple[list[Explanation], float]:
-    """Explain each review; returns the explanations and the mean seconds per explanation."""
+    """Explain each review with ``model``.
+
+    Args:
+        model: A fitted model.
+        texts: The reviews.
+        progress: Show a progress bar.
+        **options: Passed to ``model.explain`` (a kind drops those it does not take).
+
+    Returns:
+        The explanations, and the mean seconds per explanation.
+    """
     from tqdm.auto import tqdm
 
     start = time.perf_counter()

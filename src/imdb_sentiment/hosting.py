@@ -10,7 +10,7 @@ from imdb_sentiment.errors import InputError
 
 
 def unique_names(model_dirs: Sequence[Path]) -> list[str]:
-    """Name each model after its folder: ``ngram``, then ``ngram-2`` for a second folder of that name."""
+    """Name each model after its folder: ``first``, then ``first-2`` for a second folder of that name."""
     names: list[str] = []
     for folder in model_dirs:
         base = folder.resolve().name or "model"

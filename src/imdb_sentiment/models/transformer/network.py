@@ -1,0 +1,143 @@
+"""The PyTorch network: where a saved model keeps it, loading it, the device, and its forward pass.
+
+torch and transformers are imported inside the functions only: the slim install (no torch) imports this
+module to find out whether a saved folder has PyTorch weights at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from imdb_sentiment.errors import ModelError
+from imdb_sentiment.labels import LABELS
+
+#: The folder of a saved model that holds the Hugging Face files (config, weights, tokenizer).
+MODEL_DIR = "model"
+#: PyTorch weights in ``model/``; a folder without them is ONNX only.
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
+
+
+def has_weights(folder: Path) -> bool:
+    """Whether a saved model folder keeps PyTorch weights in ``model/`` (an ONNX-only export does not)."""
+    return any((folder / MODEL_DIR / name).is_file() for name in WEIGHT_FILES)
+
+
+def torch_device(wanted: str) -> Any:
+    """The ``torch.device`` for the config's ``device`` (``"auto"``: the GPU when torch sees one).
+
+    Raises:
+        ModelError: ``cuda`` is asked for but torch sees no GPU.
+    """
+    import torch
+
+    if wanted == "cuda" and not torch.cuda.is_available():
+        raise ModelError("device=cuda was asked for, but torch sees no GPU")
+    if wanted == "auto":
+        wanted = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(wanted)
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' info and warning logs and its progress bars for the block."""
+    from transformers.utils import logging
+
+    level = logging.get_verbosity()
+    bars = logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
+        if bars:
+            logging.enable_progress_bar()
+
+
+def load_base(source: str, *, seed: int) -> Any:
+    """The base model ``source`` as a two-label classifier in float32, ready to fine-tune.
+
+    Args:
+        source: A folder or hub name (:func:`~imdb_sentiment.models.transformer.bases.resolve_base_model`).
+        seed: Seeds torch, from which a new classification head is initialised.
+    """
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    torch.manual_seed(seed)  # the new classification head is initialised from this
+    with quiet_transformers():  # its report that the classification head is new is expected
+        # float32 whatever the base holds: training on from the shipped model starts from float16 weights.
+        return AutoModelForSequenceClassification.from_pretrained(
+            source,
+            num_labels=2,
+            id2label=dict(enumerate(LABELS)),
+            label2id={v: k for k, v in enumerate(LABELS)},
+            dtype=torch.float32,
+            local_files_only=Path(source).is_dir(),
+            trust_remote_code=False,
+        )
+
+
+def has_trained_head(network: Any) -> bool:
+    """Whether ``network`` came with a trained classification head (a base saved by this kind)."""
+    architectures = network.config.architectures or []
+    return any(a.endswith("ForSequenceClassification") for a in architectures)
+
+
+def n_parameters(network: Any) -> int:
+    """How many parameters ``network`` has."""
+    return sum(p.numel() for p in network.parameters())
+
+
+def load_saved(folder: Path, *, purpose: str, device: str) -> Any:
+    """The PyTorch network of the saved model ``folder``, in float32, on ``device``, in eval mode.
+
+    Args:
+        folder: A saved model folder (its weights are in ``model/``).
+        purpose: What needs the network, for the error message ("explanations").
+        device: The config's ``device``.
+
+    Raises:
+        ModelError: the folder has no PyTorch weights (an ONNX-only copy), or torch or transformers is missing.
+    """
+    if not has_weights(folder):
+        raise ModelError(
+            f"{purpose} need the PyTorch weights, which this ONNX-only copy lacks; "
+            "use the model it was exported from (or export with --keep-weights)"
+        )
+    try:
+        import torch
+        from transformers import AutoModelForSequenceClassification
+    except ImportError:
+        raise ModelError(f"{purpose} need PyTorch and transformers: pip install 'imdb-sentiment[train]'") from None
+    with quiet_transformers():
+        # float32 whatever the file holds: a shipped model keeps its weights in float16 to halve their size.
+        network = AutoModelForSequenceClassification.from_pretrained(
+            folder / MODEL_DIR, dtype=torch.float32, local_files_only=True, trust_remote_code=False
+        )
+    return network.to(torch_device(device)).eval()
+
+
+def forward(network: Any, ids: Any, mask: Any, device: Any, *, grad: bool = False) -> Any:
+    """The logits tensor for a padded batch; bfloat16 autocast on a GPU; no autograd unless ``grad``."""
+    import torch
+
+    ids, mask = ids.to(device), mask.to(device)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        if grad:
+            return network(input_ids=ids, attention_mask=mask).logits
+        with torch.inference_mode():
+            return network(input_ids=ids, attention_mask=mask).logits
+
+
+def batch_logits(network: Any, ids: np.ndarray, mask: np.ndarray, device: Any) -> np.ndarray:
+    """Float64 logits ``(n, 2)`` of a padded batch given as numpy arrays."""
+    import torch
+
+    out = forward(network, torch.as_tensor(ids), torch.as_tensor(mask), device)
+    return out.float().cpu().numpy().astype(np.float64)
