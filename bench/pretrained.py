@@ -22,7 +22,7 @@ from pathlib import Path
 
 from imdb_sentiment import load_imdb
 from imdb_sentiment._atomic import atomic_dir
-from imdb_sentiment.models.base import MANIFEST, read_manifest
+from imdb_sentiment.models.manifest import MANIFEST, read_manifest
 from imdb_sentiment.pretrained import ROOT, SHIPPED
 from robustness import _DEFAULT_OOD, bench_model, emit, read_jsonl
 

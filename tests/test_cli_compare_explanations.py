@@ -9,8 +9,7 @@ from typer.testing import CliRunner
 
 from conftest import make_toy_reviews
 from imdb_sentiment.cli import app
-from imdb_sentiment.config import NgramConfig
-from imdb_sentiment.models.ngram import NgramClassifier
+from imdb_sentiment.models.ngram import NgramClassifier, NgramConfig
 
 runner = CliRunner()
 

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from imdb_sentiment.config import BowMlpConfig, SplitConfig
+from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.errors import ConfigError
+from imdb_sentiment.models.bow_mlp import BowMlpConfig
 
 BOW_KEYS = (
     "batch_size, dropout, epochs, hidden_units, learning_rate, max_features, min_df, ngram_max, patience, seed, "

@@ -17,9 +17,8 @@ from typer.testing import CliRunner
 from conftest import make_toy_reviews
 from imdb_sentiment import ConfigError, ModelError, load_model
 from imdb_sentiment.cli import app
-from imdb_sentiment.config import EnsembleConfig, NgramConfig
-from imdb_sentiment.models.ensemble import EnsembleClassifier, member_logits
-from imdb_sentiment.models.ngram import NgramClassifier
+from imdb_sentiment.models.ensemble import EnsembleClassifier, EnsembleConfig, member_logits
+from imdb_sentiment.models.ngram import NgramClassifier, NgramConfig
 
 runner = CliRunner()
 

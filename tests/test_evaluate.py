@@ -12,8 +12,9 @@ from sklearn import metrics as skm
 
 from imdb_sentiment import InputError, ModelError, load_imdb, load_model, train
 from imdb_sentiment import evaluate as evaluate_module
-from imdb_sentiment.config import NgramConfig, SplitConfig
+from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.evaluate import compute_metrics, evaluate_model, evaluation_set, write_report
+from imdb_sentiment.models.ngram import NgramConfig
 from imdb_sentiment.plots import DPI
 from pngcheck import assert_png_image
 

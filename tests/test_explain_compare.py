@@ -10,9 +10,8 @@ import pytest
 
 from conftest import make_toy_reviews
 from explain_fakes import KeywordModel
-from imdb_sentiment.config import NgramConfig
 from imdb_sentiment.explain import TokenAttribution, compare_explanations, make_explanation, rank_agreement
-from imdb_sentiment.models.ngram import NgramClassifier
+from imdb_sentiment.models.ngram import NgramClassifier, NgramConfig
 from imdb_sentiment.plots import DPI
 from pngcheck import assert_png_image
 

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from imdb_sentiment.features import (
+from imdb_sentiment.models.ngram.features import (
     binary_features,
     binary_scores,
     ngram_columns,

@@ -8,9 +8,10 @@ import pytest
 
 from conftest import NEGATIVE_WORDS, POSITIVE_WORDS
 from imdb_sentiment import ConfigError, InputError, ModelError, available_kinds, get_model_class, insights, load_imdb
-from imdb_sentiment.config import BowMlpConfig, NgramConfig, TransformerConfig
 from imdb_sentiment.data import stratified_sample
-from imdb_sentiment.models.ngram import NgramClassifier
+from imdb_sentiment.models.bow_mlp import BowMlpConfig
+from imdb_sentiment.models.ngram import NgramClassifier, NgramConfig
+from imdb_sentiment.models.transformer.config import TransformerConfig
 from imdb_sentiment.peer import PEER_NAME, fit_peer
 from imdb_sentiment.plots import DPI
 from pngcheck import assert_png_image

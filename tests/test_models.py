@@ -12,7 +12,7 @@ from sklearn.base import clone
 
 from conftest import make_toy_reviews
 from imdb_sentiment import InputError, ModelError, NotFittedError, available_kinds, get_model_class, load_model
-from imdb_sentiment.models.base import FORMAT_VERSION, MANIFEST
+from imdb_sentiment.models.manifest import FORMAT_VERSION, MANIFEST
 
 # Small, fast settings per kind. A newly registered kind must add an entry (test_every_kind_has_fast_config).
 FAST_CONFIGS: dict[str, dict] = {

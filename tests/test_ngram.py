@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from imdb_sentiment import get_model_class, load_model
-from imdb_sentiment.features import binary_features
-from imdb_sentiment.models import ngram as ngram_module
+from imdb_sentiment.models.ngram import model as ngram_module
+from imdb_sentiment.models.ngram.features import binary_features
 
 NgramClassifier = get_model_class("ngram")
 

@@ -23,8 +23,8 @@ pytest.importorskip("onnxruntime")
 
 from imdb_sentiment import ModelError, load_model, pretrained
 from imdb_sentiment.cli import app
-from imdb_sentiment.config import TransformerConfig
 from imdb_sentiment.models.transformer import TransformerClassifier
+from imdb_sentiment.models.transformer.config import TransformerConfig
 
 runner = CliRunner()
 FAST = {"max_length": 48, "stride": 8, "epochs": 6, "batch_size": 8, "learning_rate": 3e-3}

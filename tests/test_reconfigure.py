@@ -15,8 +15,10 @@ from conftest import SMALL_COUNTS, tar_fake_imdb, write_fake_imdb
 from imdb_sentiment import ConfigError, InputError, ModelError, load_imdb, load_model, train
 from imdb_sentiment import data as data_module
 from imdb_sentiment.cli import app
-from imdb_sentiment.config import NgramConfig, SplitConfig, TransformerConfig
+from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.evaluate import compute_metrics
+from imdb_sentiment.models.ngram import NgramConfig
+from imdb_sentiment.models.transformer.config import TransformerConfig
 from imdb_sentiment.training import reconfigure
 
 FAST = {"max_length": 48, "stride": 8, "epochs": 4, "batch_size": 8, "learning_rate": 3e-3, "subset": 0}

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from conftest import make_toy_reviews
 from imdb_sentiment import ConfigError, InputError, ModelError, NgramConfig, get_model_class, load_model
 from imdb_sentiment.cli import app as cli_app
-from imdb_sentiment.models.base import update_metrics
+from imdb_sentiment.models.manifest import update_metrics
 from imdb_sentiment.serving import ServeSettings, create_app
 from imdb_sentiment.serving import api as serve_module
 

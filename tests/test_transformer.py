@@ -23,9 +23,9 @@ import torch
 from scipy.special import softmax
 
 from imdb_sentiment import ConfigError, ModelError, load_imdb, load_model, train
-from imdb_sentiment.config import TransformerConfig
 from imdb_sentiment.evaluate import compute_metrics
 from imdb_sentiment.models.transformer import TransformerClassifier, bases, checkpoint, scoring, training, windows
+from imdb_sentiment.models.transformer.config import TransformerConfig
 
 FAST = {"max_length": 48, "stride": 8, "epochs": 6, "batch_size": 8, "learning_rate": 3e-3}
 MAX_CHUNKS = TransformerConfig().max_chunks

@@ -24,7 +24,7 @@ from imdb_sentiment.cli import app as cli_app
 from imdb_sentiment.explain import Explanation, TokenAttribution
 from imdb_sentiment.hosting import unique_names
 from imdb_sentiment.io.readers import read_table
-from imdb_sentiment.models.base import update_metrics
+from imdb_sentiment.models.manifest import update_metrics
 from imdb_sentiment.settings import UiSettings
 from imdb_sentiment.ui import analysis, batch, launch
 

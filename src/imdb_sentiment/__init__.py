@@ -22,7 +22,7 @@ import os
 # Must happen before anything imports keras; setdefault keeps a user's KERAS_BACKEND choice.
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-from imdb_sentiment.config import BowMlpConfig, EnsembleConfig, NgramConfig, SplitConfig, TransformerConfig
+from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.data import ImdbData, load_imdb
 from imdb_sentiment.errors import (
     ConfigError,
@@ -40,21 +40,17 @@ from imdb_sentiment.training import train
 __version__ = "0.1.0"
 
 __all__ = [
-    "BowMlpConfig",
     "ConfigError",
     "DataError",
-    "EnsembleConfig",
     "Explanation",
     "ImdbData",
     "ImdbSentimentError",
     "InputError",
     "ModelError",
-    "NgramConfig",
     "NotFittedError",
     "SentimentModel",
     "SplitConfig",
     "TokenAttribution",
-    "TransformerConfig",
     "__version__",
     "available_kinds",
     "get_model_class",
@@ -65,9 +61,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # Model classes are imported on first use: importing Keras or torch takes seconds, and
-    # `imdb-sentiment --help` or `load_imdb()` should not pay for it.
-    cls = class_named(name)
+    # Each kind's model class and config (``<Kind>Classifier``, ``<Kind>Config``) is looked up in the
+    # registry and imported on first use: importing Keras or torch takes seconds, and
+    # `imdb-sentiment --help` or `load_imdb()` should not pay for it. Nothing here names a kind.
+    cls = class_named(name) if name.endswith(("Classifier", "Config")) else None
     if cls is not None:
         return cls
     raise AttributeError(f"module 'imdb_sentiment' has no attribute {name!r}")

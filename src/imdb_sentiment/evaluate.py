@@ -22,7 +22,8 @@ from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.data import load_imdb, stratified_sample
 from imdb_sentiment.errors import InputError
 from imdb_sentiment.labels import LABELS, label_ids
-from imdb_sentiment.models.base import SentimentModel, update_metrics
+from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.models.manifest import update_metrics
 from imdb_sentiment.models.registry import load_model
 from imdb_sentiment.plots import plot_confusion_matrix, plot_history, plot_probabilities, plot_roc
 from imdb_sentiment.pretrained import is_shipped, resolve

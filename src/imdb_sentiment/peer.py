@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from imdb_sentiment.models.base import check_labels, check_texts
+from imdb_sentiment.models.inputs import check_labels, check_texts
 
 #: How the peer is named in comparison tables.
 PEER_NAME = "peer: TfidfVectorizer(1-2) + LogisticRegression"

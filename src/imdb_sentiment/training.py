@@ -15,7 +15,8 @@ from imdb_sentiment.config import Config, SplitConfig
 from imdb_sentiment.data import load_imdb, stratified_sample
 from imdb_sentiment.errors import ConfigError, InputError
 from imdb_sentiment.evaluate import compute_metrics
-from imdb_sentiment.models.base import SentimentModel, check_save_target
+from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.models.manifest import check_save_target
 from imdb_sentiment.models.registry import DEFAULT_KIND, get_model_class, load_model
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_toy_reviews
-from imdb_sentiment.config import TransformerConfig
+from imdb_sentiment.models.transformer.config import TransformerConfig
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")

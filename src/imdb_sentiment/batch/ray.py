@@ -70,7 +70,7 @@ def ray_tables(
     except ImportError:
         raise ModelError("the ray engine needs Ray: pip install 'imdb-sentiment[ray]'") from None
     from imdb_sentiment.hosting import unique_names
-    from imdb_sentiment.models.base import read_manifest
+    from imdb_sentiment.models.manifest import read_manifest
 
     read_manifest(model_dir)  # fail here, with the usual message, rather than inside every actor
     names = {str(f.path.resolve()): f.name for f in files if f.path is not None}

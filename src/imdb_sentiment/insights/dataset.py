@@ -14,7 +14,7 @@ import pandas as pd
 
 from imdb_sentiment.errors import InputError
 from imdb_sentiment.labels import LABELS
-from imdb_sentiment.models.base import check_labels, check_texts
+from imdb_sentiment.models.inputs import check_labels, check_texts
 from imdb_sentiment.plots import pyplot, save_figure
 from imdb_sentiment.text import TOKEN_PATTERN, preprocess, tokenize
 

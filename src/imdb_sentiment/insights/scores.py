@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from imdb_sentiment.evaluate import compute_metrics
-from imdb_sentiment.models.base import check_labels, check_texts
+from imdb_sentiment.models.inputs import check_labels, check_texts
 
 
 class Predictor(Protocol):

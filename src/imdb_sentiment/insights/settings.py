@@ -15,7 +15,8 @@ import pandas as pd
 from imdb_sentiment.config import Config
 from imdb_sentiment.data import ImdbData, stratified_sample
 from imdb_sentiment.errors import ConfigError, ImdbSentimentError
-from imdb_sentiment.models.base import MANIFEST, SentimentModel
+from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.models.manifest import MANIFEST
 from imdb_sentiment.models.registry import get_model_class, load_model
 
 #: Environment variable: train and test on seeded stratified samples of this many reviews each.

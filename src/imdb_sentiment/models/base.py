@@ -36,11 +36,7 @@ from imdb_sentiment.models.manifest import (
     file_hashes,
     library_versions,
     read_manifest,
-    update_metrics,
 )
-
-# Re-exported for the kinds and surfaces that import them from here while the package is reorganised.
-__all__ = ["SentimentModel", "check_labels", "check_save_target", "check_texts", "read_manifest", "update_metrics"]
 
 
 class SentimentModel(ABC, ClassifierMixin, BaseEstimator):

@@ -12,6 +12,7 @@ Weights: ``model.keras`` (Keras's native zip of config + weights, loaded with ``
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -25,7 +26,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import train_test_split
 
-from imdb_sentiment.config import BowMlpConfig
+from imdb_sentiment.config import Config, require
 from imdb_sentiment.explain.records import Explanation, TokenAttribution, check_steps, make_explanation
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.text import TOKEN_PATTERN, preprocess, word_spans
@@ -38,11 +39,54 @@ _IDF = "idf.npy"
 _PREDICT_BATCH = 512
 
 
+@dataclasses.dataclass(frozen=True)
+class BowMlpConfig(Config):
+    """The reference model: TF-IDF bag of n-grams -> three dense layers -> softmax.
+
+    The defaults were chosen on the validation split carved from train (never on test); see the README.
+    """
+
+    #: Size of the n-gram vocabulary, keeping the most frequent terms.
+    max_features: int = 100_000
+    #: Longest n-gram (1 = words only, 2 = words and word pairs).
+    ngram_max: int = 2
+    #: A term must occur in at least this many training reviews.
+    min_df: int = 2
+    #: Use 1 + log(tf) rather than raw counts, so one word repeated ten times does not dominate a review.
+    sublinear_tf: bool = True
+    #: Widths of the two hidden layers; the softmax output is the third dense layer.
+    hidden_units: tuple[int, ...] = (64, 32)
+    dropout: float = 0.5
+    learning_rate: float = 3e-4
+    batch_size: int = 128
+    #: Maximum number of epochs; early stopping on validation loss usually ends training much sooner.
+    epochs: int = 50
+    #: Epochs without a better validation loss before stopping (the best weights are restored).
+    patience: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        name = "BowMlpConfig"
+        # Accept any sequence (a list from JSON or Python) but store a tuple, so configs stay hashable.
+        object.__setattr__(self, "hidden_units", tuple(self.hidden_units))
+        require(self.max_features >= 1, name, "max_features must be >= 1")
+        require(1 <= self.ngram_max <= 3, name, "ngram_max must be 1, 2 or 3")
+        require(self.min_df >= 1, name, "min_df must be >= 1")
+        require(len(self.hidden_units) == 2, name, "hidden_units must list exactly two widths (three dense layers)")
+        require(all(u >= 1 for u in self.hidden_units), name, "hidden_units must be positive")
+        require(0.0 <= self.dropout < 1.0, name, "dropout must be in [0, 1)")
+        require(self.learning_rate > 0, name, "learning_rate must be > 0")
+        require(self.batch_size >= 1, name, "batch_size must be >= 1")
+        require(self.epochs >= 1, name, "epochs must be >= 1")
+        require(self.patience >= 0, name, "patience must be >= 0")
+        require(0 <= self.seed < 2**32, name, "seed must be in [0, 2**32)")
+
+
 class BowMlpClassifier(SentimentModel):
     """TF-IDF bag of n-grams -> Dense -> Dense -> Dense(2, softmax), in Keras 3.
 
     Args:
-        config: A :class:`~imdb_sentiment.config.BowMlpConfig` (defaults if ``None``).
+        config: A :class:`BowMlpConfig` (defaults if ``None``).
         verbose: Show Keras's per-epoch progress while training.
 
     Attributes:

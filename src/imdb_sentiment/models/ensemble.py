@@ -22,10 +22,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from imdb_sentiment._atomic import write_json
-from imdb_sentiment.config import EnsembleConfig
+from imdb_sentiment.config import Config, require
 from imdb_sentiment.errors import ConfigError, InputError, ModelError
 from imdb_sentiment.explain.records import Explanation, make_explanation
-from imdb_sentiment.models.base import SentimentModel, check_texts, read_manifest
+from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.models.inputs import check_texts
+from imdb_sentiment.models.manifest import read_manifest
 
 _STACKER = "stacker.json"
 _MEMBERS = "members"
@@ -37,11 +39,30 @@ def member_logits(model: SentimentModel, texts: list[str]) -> np.ndarray:
     return np.log(positive / (1 - positive))
 
 
+@dataclasses.dataclass(frozen=True)
+class EnsembleConfig(Config):
+    """Saved models combined by a logistic-regression stacker over their logits, fitted on validation only."""
+
+    #: Folders of saved models to combine (at least two).
+    members: tuple[str, ...] = ()
+    #: ``stacker``: learned weights per member; ``mean``: the average of the members' logits.
+    method: str = "stacker"
+    #: Inverse regularisation strength of the stacker.
+    C: float = 1.0
+
+    def __post_init__(self) -> None:
+        name = "EnsembleConfig"
+        object.__setattr__(self, "members", tuple(self.members))
+        require(len(self.members) != 1, name, "members must list at least two saved models")
+        require(self.method in ("stacker", "mean"), name, "method must be stacker or mean")
+        require(self.C > 0, name, "C must be > 0")
+
+
 class EnsembleClassifier(SentimentModel):
     """A weighted sum of saved models' logits.
 
     Args:
-        config: An :class:`~imdb_sentiment.config.EnsembleConfig` naming the member folders.
+        config: An :class:`EnsembleConfig` naming the member folders.
         verbose: Say what fitting is doing.
 
     Attributes:

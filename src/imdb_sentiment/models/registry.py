@@ -14,11 +14,12 @@ from imdb_sentiment.errors import ConfigError, ModelError
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.models.manifest import read_manifest
 
+# Lightest to import first: class_named() imports kinds in this order until it finds the name.
 _KINDS: dict[str, str] = {
-    "bow-mlp": "imdb_sentiment.models.bow_mlp:BowMlpClassifier",
     "ngram": "imdb_sentiment.models.ngram:NgramClassifier",
-    "transformer": "imdb_sentiment.models.transformer:TransformerClassifier",
     "ensemble": "imdb_sentiment.models.ensemble:EnsembleClassifier",
+    "transformer": "imdb_sentiment.models.transformer:TransformerClassifier",
+    "bow-mlp": "imdb_sentiment.models.bow_mlp:BowMlpClassifier",
 }
 
 #: The kind `make run` and the CLI train when none is named.
@@ -46,11 +47,19 @@ def available_kinds() -> list[str]:
     return sorted(_KINDS)
 
 
-def class_named(name: str) -> type[SentimentModel] | None:
-    """The registered model class called ``name`` (e.g. the class behind ``imdb_sentiment.<Name>``), or None."""
-    for kind, target in _KINDS.items():
-        if target.rpartition(":")[2] == name:
-            return get_model_class(kind)
+def class_named(name: str) -> type | None:
+    """The registered model class or model config class called ``name`` (``imdb_sentiment.<Name>``), or None.
+
+    Kinds whose libraries are not installed (Keras on a slim install) are passed over.
+    """
+    for kind in _KINDS:
+        try:
+            cls = get_model_class(kind)
+        except ImportError:
+            continue
+        for candidate in (cls, cls.config_class):
+            if candidate.__name__ == name:
+                return candidate
     return None
 
 

@@ -71,7 +71,7 @@ def settings() -> UiSettings:
 
 def entries() -> list[ModelEntry]:
     """The models given to the app; stops the page with a message when a folder is not a saved model."""
-    from imdb_sentiment.models.base import read_manifest
+    from imdb_sentiment.models.manifest import read_manifest
 
     try:
         folders = check_model_dirs(models_from_env(sys.argv[1:]))

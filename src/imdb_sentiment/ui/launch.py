@@ -48,7 +48,7 @@ def check_model_dirs(model_dirs: Sequence[str | Path]) -> list[Path]:
         InputError: no folder was given.
         ModelError: a folder is not a saved model, or its kind or format version is unknown.
     """
-    from imdb_sentiment.models.base import read_manifest
+    from imdb_sentiment.models.manifest import read_manifest
     from imdb_sentiment.models.registry import DEFAULT_KIND, available_kinds
 
     if not model_dirs:

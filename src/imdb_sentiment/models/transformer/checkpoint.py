@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from imdb_sentiment._atomic import atomic_dir, write_json
-from imdb_sentiment.config import TransformerConfig
 from imdb_sentiment.data import cache_dir
+from imdb_sentiment.models.transformer.config import TransformerConfig
 
 # Keys that change how training runs, not what it computes: they do not name a different checkpoint.
 _NOT_IN_CHECKPOINT_KEY = ("checkpoint_steps", "checkpoint_dir", "inference_batch_size", "device")

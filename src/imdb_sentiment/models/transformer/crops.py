@@ -71,8 +71,7 @@ def teacher_weights(
     The teacher of a crop is an ``ngram`` model fitted on the half of ``texts`` its review is not in, so it
     judges the crop's words rather than recalling the review.
     """
-    from imdb_sentiment.config import NgramConfig
-    from imdb_sentiment.models.ngram import NgramClassifier
+    from imdb_sentiment.models.ngram import NgramClassifier, NgramConfig
 
     rng = np.random.default_rng(seed)
     fold = rng.integers(2, size=len(texts))

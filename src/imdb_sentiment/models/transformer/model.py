@@ -15,12 +15,13 @@ import numpy as np
 from scipy.special import softmax
 
 from imdb_sentiment._atomic import atomic_dir
-from imdb_sentiment.config import TransformerConfig
 from imdb_sentiment.errors import ModelError
 from imdb_sentiment.explain.records import Explanation, check_steps
-from imdb_sentiment.models.base import SentimentModel, check_texts
+from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.models.inputs import check_texts
 from imdb_sentiment.models.transformer import attribution, network, onnx, scoring, training, windows
 from imdb_sentiment.models.transformer.bases import resolve_base_model
+from imdb_sentiment.models.transformer.config import TransformerConfig
 
 #: The text the network is traced with for an ONNX export.
 _TRACE_TEXT = "an example review to trace the model with"
@@ -30,7 +31,7 @@ class TransformerClassifier(SentimentModel):
     """Fine-tuned ``AutoModelForSequenceClassification``.
 
     Args:
-        config: A :class:`~imdb_sentiment.config.TransformerConfig` (defaults if ``None``).
+        config: A :class:`TransformerConfig` (defaults if ``None``).
         verbose: Show progress bars and what training is doing.
 
     Attributes:

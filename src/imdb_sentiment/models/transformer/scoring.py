@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from imdb_sentiment.config import TransformerConfig
+from imdb_sentiment.models.transformer.config import TransformerConfig
 from imdb_sentiment.models.transformer.windows import PieceTokenizer, pad, piece_rows
 
 #: A backend: ``(input_ids, attention_mask)`` of a padded batch -> float64 logits ``(n, 2)``.

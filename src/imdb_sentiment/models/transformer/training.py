@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from scipy.special import log_softmax
 
-from imdb_sentiment.config import TransformerConfig
 from imdb_sentiment.models.transformer.checkpoint import Checkpoint, checkpoint_dir
+from imdb_sentiment.models.transformer.config import TransformerConfig
 from imdb_sentiment.models.transformer.crops import weighted_crops
 from imdb_sentiment.models.transformer.network import forward, torch_device
 from imdb_sentiment.models.transformer.scoring import progress

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from imdb_sentiment.config import TransformerConfig
 from imdb_sentiment.errors import ModelError
+from imdb_sentiment.models.transformer.config import TransformerConfig
 from imdb_sentiment.text import normalize, normalize_with_offsets
 
 #: What a saved model keeps of the tokenizer (tokenizer.json is what loading needs; the rest lets

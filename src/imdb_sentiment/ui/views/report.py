@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from imdb_sentiment.models.base import read_manifest
+from imdb_sentiment.models.manifest import read_manifest
 from imdb_sentiment.ui import analysis, common
 
 entry = common.current()
