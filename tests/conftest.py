@@ -207,3 +207,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip("IMDB_DATA is not set: point it at aclImdb_v1.tar.gz to run the tests on the real data")
     if not Path(archive).exists():
         pytest.fail(f"IMDB_DATA points at {archive}, which does not exist")
+
+
+@pytest.fixture(scope="session")
+def toy_ngram_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small ngram model trained on 120 generated reviews and saved once per test session (read-only)."""
+    from imdb_sentiment.models.ngram import NgramClassifier, NgramConfig
+
+    texts, labels = make_toy_reviews(120, seed=3)
+    return (
+        NgramClassifier(config=NgramConfig(n_bits=14)).fit(texts, labels).save(tmp_path_factory.mktemp("toy") / "toy")
+    )

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import make_toy_reviews
-from imdb_sentiment import ConfigError, InputError, NgramConfig, get_model_class, load_model
+from imdb_sentiment import ConfigError, InputError, load_model
 from imdb_sentiment.batch import score
 from imdb_sentiment.batch.local import read_ahead_bound
 from imdb_sentiment.cli import app as cli_app
@@ -29,11 +29,8 @@ from imdb_sentiment.scoring import column_problems, text_problem
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    texts, labels = make_toy_reviews(120, seed=3)
-    folder = tmp_path_factory.mktemp("batch-model") / "toy"
-    get_model_class("ngram")(config=NgramConfig(n_bits=14)).fit(texts, labels).save(folder)
-    return folder
+def model_dir(toy_ngram_dir):
+    return toy_ngram_dir
 
 
 @pytest.fixture(scope="module")

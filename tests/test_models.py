@@ -13,6 +13,7 @@ from sklearn.base import clone
 from conftest import make_toy_reviews
 from imdb_sentiment import InputError, ModelError, NotFittedError, available_kinds, get_model_class, load_model
 from imdb_sentiment.models.manifest import FORMAT_VERSION, MANIFEST
+from pngcheck import assert_png_image
 
 # Small, fast settings per kind. A newly registered kind must add an entry (test_every_kind_has_fast_config).
 FAST_CONFIGS: dict[str, dict] = {
@@ -239,7 +240,7 @@ def test_training_history_is_saved_and_plotted(fitted, tmp_path):
         return
     history = json.loads((tmp_path / "model" / "history.json").read_text())
     assert {"loss", "val_loss"} <= set(history)
-    assert (tmp_path / "model" / "training_curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert_png_image(tmp_path / "model" / "training_curves.png")
 
 
 def test_the_contract_says_what_the_kind_can_do(fitted, toy_reviews_factory):

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import imdb_sentiment
 from conftest import make_toy_reviews
-from imdb_sentiment import InputError, NgramConfig, get_model_class, load_model
+from imdb_sentiment import InputError, get_model_class, load_model
 from imdb_sentiment.batch import score
 from imdb_sentiment.cli import app as cli_app
 from imdb_sentiment.config import ScoreConfig
@@ -30,11 +30,8 @@ GOOD = "A superb, wonderful film that I loved."
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    texts, labels = make_toy_reviews(120, seed=3)
-    folder = tmp_path_factory.mktemp("scoring-model") / "toy"
-    get_model_class("ngram")(config=NgramConfig(n_bits=14)).fit(texts, labels).save(folder)
-    return folder
+def model_dir(toy_ngram_dir):
+    return toy_ngram_dir
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pngcheck import assert_png_image
+
 pytest.importorskip("streamlit", reason="the app extra is not installed: pip install -e '.[app]'")
 
 from streamlit.testing.v1 import AppTest
@@ -324,7 +326,7 @@ def test_top_words_and_their_chart():
     }
 
 
-def test_attention_heatmaps_are_drawn_for_a_layer_a_head_and_the_rollout():
+def test_attention_heatmaps_are_drawn_for_a_layer_a_head_and_the_rollout(tmp_path):
     pieces = ("[CLS]", "great", "film", "[SEP]")
     attention = np.random.default_rng(0).dirichlet(np.ones(4), size=(2, 3, 4))
     explanation = Explanation(
@@ -332,8 +334,13 @@ def test_attention_heatmaps_are_drawn_for_a_layer_a_head_and_the_rollout():
         tokens=(TokenAttribution("great", 0, 5, 1.0), TokenAttribution("film", 6, 10, 0.0)),
         pieces=pieces, attention=attention,
     )  # fmt: skip
+    drawn = []
     for layer, head in ((None, None), (1, None), (0, 2)):
-        assert analysis.attention_png(explanation, layer=layer, head=head).startswith(b"\x89PNG")
+        path = tmp_path / f"attention-{layer}-{head}.png"
+        path.write_bytes(analysis.attention_png(explanation, layer=layer, head=head))
+        drawn.append(assert_png_image(path))
+    # Each choice draws other weights: the rollout, a layer's mean over heads and one head differ.
+    assert not np.array_equal(drawn[0], drawn[1]) and not np.array_equal(drawn[1], drawn[2])
 
 
 # --------------------------------------------------------------------------------------- settings, launch

@@ -16,6 +16,7 @@ from imdb_sentiment import load_imdb, load_model
 from imdb_sentiment.cli import app
 from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.data import EXPECTED_COUNTS
+from imdb_sentiment.models.transformer.windows import text_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -154,7 +155,11 @@ def test_reconfigured_transformer_is_rescored_on_the_real_validation_reviews(rea
     assert after.info_["reconfigured"][0]["previous_validation"] == before.info_["metrics"]["validation"]
     # One window per review now: the longest review is read from its two ends, not from its chunks.
     longest = real.test.loc[real.test["text"].str.len().idxmax(), "text"]
-    assert len(after._rows([longest])[0]) == 1 and len(before._rows([longest])[0]) == 2
+
+    def windows_of(model):
+        return text_rows([longest], model.tokenizer_, model.resolved_config)[0]
+
+    assert len(windows_of(after)) == 1 and len(windows_of(before)) == 2
     assert not np.allclose(after.predict_proba([longest]), before.predict_proba([longest]))
 
 
