@@ -96,6 +96,17 @@ def guard(command: F) -> F:
                 raise
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(2 if isinstance(exc, USER_ERRORS) else 1) from None
+        except OSError as exc:
+            # The machine's, not the library's: a full disk, a read-only folder, a vanished mount. One line
+            # says which file and why; what was being written is left as it was (see _atomic.py).
+            if state["debug"]:
+                raise
+            where = f" ({exc.filename})" if exc.filename else ""
+            err_console.print(
+                f"[bold red]error:[/] {escape(exc.strerror or str(exc))}{escape(where)}",
+                markup=True, highlight=False, soft_wrap=True,
+            )  # fmt: skip
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("interrupted", highlight=False)
             raise typer.Exit(130) from None
