@@ -167,14 +167,17 @@ def test_a_folder_is_read_file_by_file_with_row_numbers_per_file(tmp_path, model
     assert out["review_id"].tolist() == [r for i, r in enumerate(reviews["review_id"]) if i != 22]
 
 
-def test_files_with_different_columns_are_refused(tmp_path, model_dir, reviews):
+def test_files_with_different_columns_keep_the_first_files_columns(tmp_path, model_dir, reviews):
     folder = tmp_path / "dump"
     folder.mkdir()
     write(reviews, folder / "a.parquet")
-    write(reviews.drop(columns="stars"), folder / "b.parquet")
-    with pytest.raises(InputError, match="different columns"):
-        score(model_dir, folder, tmp_path / "out.parquet", progress=False)
-    # ... unless --id-columns picks the columns they share.
+    write(reviews.drop(columns="stars").assign(extra=1), folder / "b.parquet")
+    summary = score(model_dir, folder, tmp_path / "out.parquet", progress=False)
+    assert (summary.scored, summary.errors) == (100, 0)
+    out = pq.read_table(tmp_path / "out.parquet")
+    # The columns are fixed by the first rows: a missing one is null, an extra one is dropped.
+    assert out.column_names == ["review_id", "stars", "label", "p_positive", "model"]
+    assert out["stars"].to_pylist() == list(range(50)) + [None] * 50
     summary = score(model_dir, folder, tmp_path / "out.parquet", ScoreConfig(id_columns=("review_id",)), progress=False)
     assert summary.scored == 100
 
@@ -267,7 +270,13 @@ def test_an_interrupted_run_leaves_the_previous_output_untouched(tmp_path, model
     with pytest.raises(KeyboardInterrupt):
         score(model, tmp_path / "in.parquet", out_path, ScoreConfig(batch_size=5, workers=1), progress=False)
     assert out_path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet", "out.errors.csv", "out.parquet"]
+    # The chunks done are kept for --resume (tests/test_batch_faults.py), beside the untouched output.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "in.parquet",
+        "out.errors.csv",
+        "out.parquet",
+        "out.parquet.partial",
+    ]
 
 
 @pytest.mark.parametrize("workers", [1, 3])

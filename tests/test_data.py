@@ -7,12 +7,16 @@ import functools
 import gzip
 import hashlib
 import http.server
+import json
 import os
 import random
 import shutil
 import stat
+import subprocess
 import tarfile
 import threading
+import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -548,6 +552,97 @@ def test_load_imdb_downloads_into_the_cache(http_archive, monkeypatch, small_cou
     # The cached archive is found next time, without downloading.
     monkeypatch.setattr(data, "download_archive", _no_download)
     assert load_imdb(progress=False).fingerprint == dataset.fingerprint
+
+
+class _EndlessHandler(_QuietHandler):
+    """Sends zeros without a Content-Length, far more than any archive, then hangs up."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+        for _ in range(64):
+            self.wfile.write(bytes(1 << 16))
+        self.close_connection = True
+
+
+def test_download_larger_than_expected_is_stopped_and_not_kept(http_archive, fake_imdb_archive, tmp_path):
+    dest = tmp_path / "downloads" / ARCHIVE_NAME
+    with _serve(tmp_path, _EndlessHandler) as base, pytest.raises(DataError, match="sent more than the expected"):
+        data.download_archive(dest, url=f"{base}/endless", sha256="0" * 64, max_bytes=100_000, progress=False)
+    assert list(dest.parent.iterdir()) == []
+    # A server announcing too much is refused before anything is written.
+    url, sha = http_archive
+    size = fake_imdb_archive.stat().st_size
+    with pytest.raises(DataError, match=f"announces {size:,} bytes, more than the expected {size - 1:,}"):
+        data.download_archive(dest, url=url, sha256=sha, max_bytes=size - 1, progress=False)
+    assert data.download_archive(dest, url=url, sha256=sha, max_bytes=size, progress=False) == dest
+
+
+# --- archives on disk: the published hash, computed once; leftovers ------------------------------------------
+
+
+def test_an_archive_that_is_not_the_published_one_is_used_with_a_warning(fake_imdb_archive, monkeypatch):
+    with pytest.warns(data.UnpublishedArchiveWarning, match=f"{fake_imdb_archive} is not the published") as caught:
+        first = load(fake_imdb_archive)
+    sha = hashlib.sha256(fake_imdb_archive.read_bytes()).hexdigest()
+    assert f"sha256 {sha}, published {data.PUBLISHED_SHA256}" in str(caught[0].message)
+    monkeypatch.setattr(data, "PUBLISHED_SHA256", sha)  # the same file, were it the published one: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", data.UnpublishedArchiveWarning)
+        assert load(fake_imdb_archive).fingerprint == first.fingerprint == data.fingerprint(fake_imdb_archive)
+
+
+def test_a_cached_archive_is_checked_too(fake_imdb_archive, monkeypatch):
+    cached = cache() / ARCHIVE_NAME
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(fake_imdb_archive, cached)
+    monkeypatch.setattr(data, "download_archive", _no_download)
+    with pytest.warns(data.UnpublishedArchiveWarning, match=f"{cached} is not the published"):
+        load_imdb(progress=False)
+
+
+def test_the_archive_hash_is_computed_once_per_file(fake_imdb_archive, monkeypatch):
+    monkeypatch.setattr(data, "PUBLISHED_SHA256", hashlib.sha256(fake_imdb_archive.read_bytes()).hexdigest())
+    load(fake_imdb_archive)
+    stored = json.loads((cache() / data.HASHES_NAME).read_text())
+    assert stored[str(fake_imdb_archive.resolve())]["sha256"] == data.PUBLISHED_SHA256
+    reads: list[Path] = []
+    real_open = Path.open
+
+    def counting_open(self: Path, *args, **kwargs):
+        if self == fake_imdb_archive:
+            reads.append(self)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    load(fake_imdb_archive)
+    assert reads == []  # neither hashed nor parsed again
+    # Touched (a new modification time): hashed again, and found to be the same file.
+    stamp = fake_imdb_archive.stat().st_mtime_ns + 10**9
+    os.utime(fake_imdb_archive, ns=(stamp, stamp))
+    load(fake_imdb_archive)
+    assert reads == [fake_imdb_archive]
+
+
+def _exited_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_leftover_temporary_files_in_the_cache_are_removed_on_load(fake_imdb_archive):
+    folder = cache()
+    folder.mkdir(parents=True, exist_ok=True)
+    killed = folder / f".{ARCHIVE_NAME}.{_exited_pid()}.k1ll3d.tmp"  # a download whose process is gone
+    old = folder / f".reviews-v1-0123.parquet.{os.getpid()}.0ld.tmp"  # nothing written to it for two hours
+    live = folder / f".reviews-v1-4567.parquet.{os.getpid()}.l1ve.tmp"  # a write in progress: kept
+    for leftover in (killed, old, live):
+        leftover.write_bytes(b"partial")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    load(fake_imdb_archive)
+    assert not killed.exists() and not old.exists()
+    assert live.exists()
 
 
 # --- stratified_sample ------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from imdb_sentiment.errors import InputError
@@ -273,3 +274,26 @@ def test_one_format_table_drives_every_reader(tmp_path):
         InputError, match=r"cannot write x\.json: json is an input format only; name the output with one of \.csv"
     ):
         output_format("x.json")
+
+
+def test_streamed_csv_error_rows_name_the_physical_line(tmp_path):
+    """A quoted review may span lines: the reason names the line where the bad record starts."""
+    path = tmp_path / "in.csv"
+    path.write_bytes(b'id,text\n1,"three\nline\nreview"\n2,fine,surplus\n3,"caf\xe9"\n\n4,last\n')
+    (chunk,) = read_chunks(input_files(path), 10, "text")
+    assert chunk.table["id"].to_pylist() == ["1", None, "3", "4"]  # the blank line is not a row
+    assert chunk.reasons == (
+        None,
+        "malformed row at line 5: 3 fields, expected 2",
+        "invalid UTF-8 in column 'text' at line 6",
+        None,
+    )
+
+
+def test_streamed_json_lines_are_strict_and_keep_the_first_batchs_columns(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"id": null, "text": "a"}\n{"text": "b"}\n{"id": 2, "text": "\xff", "x": 1}\n{"id": "4"}\n')
+    first, second = read_chunks(input_files(path), 2, "text")
+    assert first.table.schema == second.table.schema == pa.schema([("id", pa.string()), ("text", pa.string())])
+    assert second.table.to_pylist() == [{"id": None, "text": None}, {"id": "4", "text": None}]
+    assert second.reasons == ("invalid UTF-8 (byte 0xff at position 20)", None)

@@ -288,7 +288,7 @@ def test_settings_come_from_the_environment(monkeypatch, model_dirs):
 
 def test_settings_defaults_are_frozen_and_validated(monkeypatch):
     settings = ServeSettings()
-    assert (settings.max_chars, settings.max_texts, settings.max_body_bytes) == (100_000, 256, 16 * 2**20)
+    assert (settings.max_chars, settings.max_texts, settings.body_limit) == (100_000, 256, 928_384)
     with pytest.raises(Exception, match="frozen"):
         settings.max_texts = 3
     monkeypatch.setenv("IMDB_SENTIMENT_MAX_TEXTS", "0")
@@ -316,7 +316,14 @@ def test_serve_command_prints_the_urls_and_runs_uvicorn(monkeypatch, model_dirs)
     assert f"http://127.0.0.1:{port}" in result.output
     assert f"http://127.0.0.1:{port}/docs" in result.output
     ((app, kwargs),) = runs
-    assert kwargs == {"host": "127.0.0.1", "port": port, "log_level": "warning", "access_log": False}
+    assert kwargs == {
+        "host": "127.0.0.1",
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "limit_concurrency": 128,
+        "timeout_keep_alive": 5,
+    }
     assert TestClient(app).get("/health").json()["models"] == ["ngram", "ngram-2"]
 
 

@@ -7,7 +7,7 @@ import json
 import os
 import re
 import socket
-import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -378,11 +378,11 @@ def test_models_come_from_the_environment_then_arguments_then_the_models_folder(
 def test_app_command_runs_streamlit_on_the_models(monkeypatch, model_dirs):
     runs = []
 
-    def fake_run(command, env, check):
+    def fake_execve(path, command, env):
         runs.append((command, env))
-        return subprocess.CompletedProcess(command, 0)
+        raise SystemExit(0)  # the real one never returns: the process becomes Streamlit
 
-    monkeypatch.setattr(launch.subprocess, "run", fake_run)
+    monkeypatch.setattr(launch.os, "execve", fake_execve)
     port = free_port()
     result = CliRunner().invoke(cli_app, ["app", str(model_dirs[0]), str(model_dirs[1]), "--port", str(port)])
     assert result.exit_code == 0, result.output
@@ -397,9 +397,7 @@ def test_app_command_runs_streamlit_on_the_models(monkeypatch, model_dirs):
 
 def test_app_command_without_models_uses_the_models_folder(monkeypatch, tmp_path, model_dirs):
     runs = []
-    monkeypatch.setattr(
-        launch.subprocess, "run", lambda command, **kw: runs.append(command) or subprocess.CompletedProcess(command, 3)
-    )
+    monkeypatch.setattr(launch.os, "execve", lambda path, command, env: runs.append(command) or sys.exit(3))
     from imdb_sentiment import pretrained
 
     monkeypatch.setattr(pretrained, "ROOT", tmp_path / "no-shipped-model")  # tests/test_pretrained.py has it
@@ -412,12 +410,12 @@ def test_app_command_without_models_uses_the_models_folder(monkeypatch, tmp_path
     for d in model_dirs:
         (models / d.name).symlink_to(d, target_is_directory=True)
     result = CliRunner().invoke(cli_app, ["app", "--port", str(free_port())])
-    assert result.exit_code == 3  # streamlit's own exit status is passed on
+    assert result.exit_code == 3  # the process is Streamlit's: its exit status is the process's
     assert runs[0][runs[0].index("--") + 1 :] == [str(d.resolve()) for d in model_dirs]
 
 
 def test_app_command_reports_a_bad_model_folder_in_one_line(monkeypatch, tmp_path):
-    monkeypatch.setattr(launch.subprocess, "run", lambda *a, **kw: pytest.fail("streamlit must not start"))
+    monkeypatch.setattr(launch.os, "execve", lambda *a: pytest.fail("streamlit must not start"))
     result = CliRunner().invoke(cli_app, ["app", str(tmp_path / "missing")])
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
@@ -427,7 +425,7 @@ def test_app_command_reports_a_bad_model_folder_in_one_line(monkeypatch, tmp_pat
 
 
 def test_app_command_reports_a_taken_port_in_one_line(monkeypatch, model_dirs):
-    monkeypatch.setattr(launch.subprocess, "run", lambda *a, **kw: pytest.fail("streamlit must not start"))
+    monkeypatch.setattr(launch.os, "execve", lambda *a: pytest.fail("streamlit must not start"))
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

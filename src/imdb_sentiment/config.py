@@ -162,6 +162,8 @@ class ScoreConfig(Config):
     engine: str = "local"
     #: Address of a running Ray cluster to join (``auto``, ``ray://host:10001``); empty starts a local Ray.
     ray_address: str = ""
+    #: Continue the interrupted run into the same output (its ``OUTPUT.partial/`` folder); local engine only.
+    resume: bool = False
 
     def __post_init__(self) -> None:
         name = "ScoreConfig"
@@ -173,3 +175,8 @@ class ScoreConfig(Config):
         require(self.max_chars >= 1, name, "max_chars must be >= 1")
         require(self.engine in ("local", "ray"), name, f"engine must be local or ray, got {self.engine!r}")
         require(not self.ray_address or self.engine == "ray", name, "ray_address needs engine=ray")
+        require(
+            not (self.resume and self.engine == "ray"),
+            name,
+            "resume is not supported by the ray engine; resume with --engine local, or rerun without --resume",
+        )

@@ -6,7 +6,13 @@ Where the data comes from, in order:
 2. the ``IMDB_DATA`` environment variable (same forms);
 3. the archive in the cache (``$IMDB_SENTIMENT_CACHE``, else ``$XDG_CACHE_HOME/imdb-sentiment``,
    else ``~/.cache/imdb-sentiment``);
-4. a download of the published archive, verified against its published SHA-256.
+4. a download of the published archive, verified against its published SHA-256 and stopped if it grows
+   past the published size.
+
+An archive found on disk is checked against the published SHA-256 too: one that differs is used (its
+layout and counts are checked like any source's) with an :class:`UnpublishedArchiveWarning`. The hash
+is computed once per file and kept in the cache, keyed by the file's path, size and modification time.
+Temporary files that a killed download or parse left in the cache are removed on the next load.
 
 Whatever the source, the reviews are parsed once into a Parquet file in the cache, named after a
 fingerprint of the source, so later loads are fast and a different archive is never served stale.
@@ -24,6 +30,7 @@ import re
 import tarfile
 import urllib.error
 import urllib.request
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,11 +41,14 @@ import pyarrow.parquet as pq
 from sklearn.model_selection import train_test_split
 
 from imdb_sentiment._atomic import atomic_path
+from imdb_sentiment._datacache import archive_digests, clean_leftover_tmp
 from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.errors import ConfigError, DataError
 
 PUBLISHED_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 PUBLISHED_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
+#: The published archive's size in bytes: a download that sends more is stopped.
+PUBLISHED_SIZE = 84_125_825
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 
 #: Reviews per (split, folder) in the published dataset; a source with other counts is rejected.
@@ -49,6 +59,16 @@ EXPECTED_COUNTS: dict[tuple[str, str], int] = {
     ("test", "pos"): 12_500,
     ("test", "neg"): 12_500,
 }
+
+#: The archives' hashes, by path, size and modification time (a file in the cache folder).
+HASHES_NAME = "sha256.json"
+#: A temporary file in the cache untouched for this long is a leftover, whoever wrote it.
+STALE_TMP_S = 3600
+
+
+class UnpublishedArchiveWarning(UserWarning):
+    """An archive's SHA-256 is not the published one: a repacked copy, a damaged file, or another dataset."""
+
 
 # Bump when the parsed table changes shape, so caches written by older code are not reused.
 _CACHE_FORMAT = 1
@@ -127,25 +147,39 @@ def locate(data: str | Path | None = None, *, cache: str | Path | None = None, d
 
 
 def download_archive(
-    dest: Path, *, url: str = PUBLISHED_URL, sha256: str = PUBLISHED_SHA256, progress: bool = True
+    dest: Path,
+    *,
+    url: str = PUBLISHED_URL,
+    sha256: str = PUBLISHED_SHA256,
+    max_bytes: int = PUBLISHED_SIZE,
+    progress: bool = True,
 ) -> Path:
     """Download ``url`` to ``dest`` with a progress bar, verifying its SHA-256.
 
     The bytes go to a temporary file beside ``dest`` that is renamed only once the checksum matches, so
-    an interrupted or corrupted download is never mistaken for the dataset later.
+    an interrupted or corrupted download is never mistaken for the dataset later. A server that
+    announces or sends more than ``max_bytes`` is cut off: the checksum could not match anyway, and
+    an endless response would otherwise fill the disk.
 
     Raises:
-        DataError: the download failed or its checksum does not match.
+        DataError: the download failed, was larger than ``max_bytes``, or its checksum does not match.
     """
     from tqdm.auto import tqdm
 
     digest = hashlib.sha256()
+    too_big = f"downloading {url} sent more than the expected {max_bytes:,} bytes; stopped (nothing was kept)"
     try:
         with atomic_path(dest) as tmp, tmp.open("wb") as out, urllib.request.urlopen(url, timeout=60) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
+            if total is not None and total > max_bytes:
+                raise DataError(too_big.replace("sent", f"announces {total:,} bytes,"))
             desc = f"downloading {dest.name}"
+            received = 0
             with tqdm(total=total, unit="B", unit_scale=True, desc=desc, disable=None if progress else True) as bar:
                 while chunk := response.read(1 << 20):
+                    received += len(chunk)
+                    if received > max_bytes:
+                        raise DataError(too_big)
                     out.write(chunk)
                     digest.update(chunk)
                     bar.update(len(chunk))
@@ -160,6 +194,28 @@ def download_archive(
             f"could not download {url} ({exc}); pass --data PATH or set IMDB_DATA to a local copy"
         ) from None
     return dest
+
+
+def check_archive(archive: Path, *, cache: str | Path | None = None, sha256: str | None = None) -> str:
+    """Compare an archive on disk with ``sha256`` (default: the published SHA-256); warn if it differs.
+
+    Returns:
+        The archive's :func:`fingerprint`.
+
+    Warns:
+        UnpublishedArchiveWarning: the archive is not byte for byte the published one (it is still used
+            if its layout and counts are the dataset's).
+    """
+    sha256 = sha256 or PUBLISHED_SHA256
+    digest, fp = archive_digests(archive, cache_dir(cache) / HASHES_NAME)
+    if digest != sha256:
+        warnings.warn(
+            f"{archive} is not the published {ARCHIVE_NAME} (sha256 {digest}, published {sha256}); "
+            "it is used if its layout and review counts are the dataset's (checked next)",
+            UnpublishedArchiveWarning,
+            stacklevel=3,
+        )
+    return fp
 
 
 def fingerprint(source: Path) -> str:
@@ -297,8 +353,9 @@ def prepare(
     Returns:
         ``(source, fingerprint, parquet_path)``.
     """
+    clean_leftover_tmp(cache_dir(cache), stale_s=STALE_TMP_S)
     source = locate(data, cache=cache, download=download)
-    fp = fingerprint(source)
+    fp = check_archive(source, cache=cache) if source.is_file() else fingerprint(source)
     parquet = cache_file(fp, cache=cache)
     if not parquet.is_file():
         table = read_reviews(source, progress=progress)

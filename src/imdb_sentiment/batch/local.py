@@ -4,6 +4,7 @@ process (the models' NumPy, SciPy and PyTorch kernels release the GIL), results 
 from __future__ import annotations
 
 import collections
+import itertools
 from collections.abc import Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -22,11 +23,12 @@ def read_ahead_bound(workers: int) -> int:
 
 
 def local_tables(
-    model: SentimentModel, name: str, files: list[InputFile], config: ScoreConfig, workers: int
+    model: SentimentModel, name: str, files: list[InputFile], config: ScoreConfig, workers: int, *, skip: int = 0
 ) -> Generator[tuple[str | None, pa.Table], None, None]:
     """Score the input's chunks on ``workers`` threads, yielding ``(file name, scored table)`` in input order.
 
-    At most :func:`read_ahead_bound` chunks are in flight, so memory does not grow with the input.
+    At most :func:`read_ahead_bound` chunks are in flight, so memory does not grow with the input. The first
+    ``skip`` chunks (done by an interrupted run) are read, so that the columns are fixed as then, not scored.
 
     Raises:
         InputError: a file cannot be read or lacks a column (the message names the file).
@@ -44,7 +46,8 @@ def local_tables(
     pool = ThreadPoolExecutor(max_workers=workers)
     pending: collections.deque[tuple[str, Future[pa.Table]]] = collections.deque()
     try:
-        for chunk in read_chunks(files, config.batch_size, config.text_column):
+        chunks = read_chunks(files, config.batch_size, config.text_column, _wanted(config))
+        for chunk in itertools.islice(chunks, skip, None):
             pending.append((chunk.source, pool.submit(work, chunk)))
             # Wait for the oldest chunk before reading more than the bound ahead of the scorer.
             if len(pending) >= read_ahead_bound(workers):
@@ -57,3 +60,8 @@ def local_tables(
         pool.shutdown(wait=True, cancel_futures=True)
         if workers > 1:
             model.set_threads(previous)
+
+
+def _wanted(config: ScoreConfig) -> tuple[str, ...] | None:
+    """The input columns to read: ``--id-columns`` and the text column, or (``None``) all of them."""
+    return None if config.id_columns is None else tuple(dict.fromkeys((*config.id_columns, config.text_column)))

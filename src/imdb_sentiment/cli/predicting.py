@@ -78,6 +78,9 @@ def score(
     engine: Annotated[str, typer.Option(help="local (threads) or ray (Ray Data actors).")] = "local",
     ray_address: Annotated[str, typer.Option(help="Join this Ray cluster (default: start a local Ray).")] = "",
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    resume: Annotated[
+        bool, typer.Option(help="Finish the interrupted run into --output (OUTPUT.partial/) without rescoring.")
+    ] = False,
 ) -> None:
     """Score a file or folder of reviews of any size into one file, in input order, with an errors file."""
     from imdb_sentiment.batch import score as run_score
@@ -92,6 +95,7 @@ def score(
             "max_chars": max_chars,
             "engine": engine,
             "ray_address": ray_address,
+            "resume": resume,
         }
     )
     summary = run_score(model_ref(model), input_, output, config, progress=not quiet)

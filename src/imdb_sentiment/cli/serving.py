@@ -24,15 +24,25 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="Server processes, each with its own copy of the models (one per core).")
     ] = 1,
+    insecure_no_key: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-no-key",
+            help="Serve on a non-loopback --host without IMDB_SENTIMENT_API_KEY (anyone who can reach it may call it).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve models over HTTP: POST /v1/predict and /v1/explain, GET /v1/models and /health."""
+    """Serve models over HTTP: POST /v1/predict and /v1/explain, GET /v1/models and /health.
+
+    On any host but loopback, set IMDB_SENTIMENT_API_KEY (or pass --insecure-no-key).
+    """
     from imdb_sentiment.serving import run
 
     def announce(url: str) -> None:
         console.print(f"serving at {url}; API docs at {url}/docs; Ctrl-C stops", highlight=False, soft_wrap=True)
 
     folders = [model_ref(m) for m in models] if models else [model_ref(None)]
-    run(folders, host, port, announce=announce, workers=workers)
+    run(folders, host, port, announce=announce, workers=workers, insecure_no_key=insecure_no_key)
 
 
 @app.command("app")
@@ -52,6 +62,5 @@ def app_(
     from imdb_sentiment.ui.launch import run
 
     # Streamlit prints the address once it listens; the models and the port are checked before that.
-    code = run(model_dirs or [], host=host, port=port)
-    if code != 0:
-        raise typer.Exit(code)
+    # This process then becomes Streamlit, so its signals (SIGTERM, Ctrl-C) reach the server itself.
+    run(model_dirs or [], host=host, port=port)

@@ -6,9 +6,11 @@ Two shapes, one format table:
 - :func:`read_table` reads the whole input into a pandas frame, keeping each value's Python type, for
   ``predict --input``, ``evaluate --input`` and the app's upload page;
 - :func:`read_chunks` streams it as Arrow tables of ``batch_size`` rows, so ``score`` runs in flat memory
-  however large the input. CSV cells are read as text (no type guessing that a later block could
-  contradict); JSON Lines are parsed a line at a time so that a malformed line, or a review that is a
-  number, becomes an error row instead of ending the run.
+  however large the input, with the columns fixed once (:class:`~imdb_sentiment.io.rows.FixedSchema`).
+  CSV cells are read as text (no type guessing that a later block could contradict); CSV records and
+  JSON Lines are parsed one at a time, strictly decoded as UTF-8, so that a malformed row, a byte that is
+  not UTF-8, a review that is a number or a value of another type becomes an error row instead of ending
+  the run.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -29,6 +31,7 @@ import pyarrow.parquet as pq
 
 from imdb_sentiment.errors import InputError
 from imdb_sentiment.io.formats import INPUT_SUFFIXES, STDIN, TEXT, Format, input_format, stdin_format
+from imdb_sentiment.io.rows import FixedSchema, byte_lines, csv_rows, flat_record, json_line, text_line
 from imdb_sentiment.scoring import check_texts
 
 #: Bytes pyarrow's CSV reader parses per block; rows are regrouped into batches afterwards. The reader
@@ -57,7 +60,7 @@ class Chunk:
     #: sees every chunk in order (the Ray engine's results have no chunk to carry a number).
     source: str
     table: pa.Table
-    #: Problems found while parsing, one per row (``None``: parsed fine); JSON only.
+    #: Problems found while reading, one per row (``None``: read fine); empty or ``None``: none.
     reasons: tuple[str | None, ...] | None = None
 
 
@@ -125,7 +128,7 @@ def _parse_frame(source: bytes | Path, fmt: Format, name: str) -> pd.DataFrame:
             return pd.DataFrame([record for record, _ in rows])
         # JSON Lines, and a .json file that is JSON Lines rather than one array.
         return pd.read_json(io.StringIO(text), lines=True, dtype=False)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (ValueError, OSError, RecursionError, pd.errors.ParserError) as exc:
         # pyarrow's ArrowInvalid is a ValueError; json.JSONDecodeError too.
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"cannot read {name} as {fmt.name}: {first_line}") from None
@@ -192,69 +195,100 @@ def count_rows(files: list[InputFile]) -> int | None:
         return None  # read_chunks reports the unreadable file
 
 
-def read_chunks(files: list[InputFile], batch_size: int, text_column: str) -> Iterator[Chunk]:
+#: What a file reader yields: parsed JSON records or an Arrow table, and a reason (or None) per row.
+_Raw = tuple[list[dict[str, Any]] | pa.Table, list[str | None]]
+
+
+def read_chunks(
+    files: list[InputFile], batch_size: int, text_column: str, columns: tuple[str, ...] | None = None
+) -> Iterator[Chunk]:
     """Yield the rows of every file, in order, ``batch_size`` rows at a time (fewer at each file's end).
 
-    In JSON inputs, a ``text_column`` value that is not a string is nulled and its row given a reason.
+    Every input row is in exactly one chunk. The columns are fixed once, from the first rows
+    (:class:`~imdb_sentiment.io.rows.FixedSchema`): ``columns`` (and ``text_column``) or all of them. A row
+    that cannot be parsed, is not UTF-8, has a ``text_column`` value that is not a string (JSON), or a value
+    that cannot be cast to its column's type, is kept with a reason in :attr:`Chunk.reasons`.
 
     Raises:
         InputError: a file cannot be parsed at all (not a Parquet file, an empty CSV file, ...).
     """
+    schema = FixedSchema(text_column, columns)
+    empty: tuple[str, _Raw] | None = None
+    yielded = False
     for file in files:
         try:
-            yield from _file_chunks(file, batch_size, text_column)
+            for raw, reasons in _file_chunks(file, batch_size, text_column):
+                if not reasons:  # no rows: the columns are fixed by the first rows, not by an empty file
+                    empty = empty or (file.name, (raw, reasons))
+                    continue
+                yielded = True
+                yield Chunk(file.name, _fitted(schema, raw, reasons), tuple(reasons))
         except InputError:
             raise
-        except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid and json's JSONDecodeError included
+        except (ValueError, OSError, RecursionError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             fmt = file.fmt.name if file.fmt else "standard input"
             raise InputError(f"cannot read {file.name} as {fmt}: {first_line}") from None
+    if not yielded and empty is not None:  # an input without rows still has its columns
+        yield Chunk(empty[0], _fitted(schema, *empty[1]), ())
 
 
-def _file_chunks(file: InputFile, batch_size: int, text_column: str) -> Iterator[Chunk]:
+def _fitted(schema: FixedSchema, raw: list[dict[str, Any]] | pa.Table, reasons: list[str | None]) -> pa.Table:
+    return schema.records(raw, reasons) if isinstance(raw, list) else schema.fit(raw, reasons)
+
+
+def _file_chunks(file: InputFile, batch_size: int, text_column: str) -> Iterator[_Raw]:
     if file.path is None or file.fmt is None:
         yield from _stdin_chunks(batch_size, text_column)
     elif file.fmt.name in ("jsonl", "json", "txt"):
-        yield from _text_file_chunks(file.name, file.path, file.fmt, batch_size, text_column)
+        with file.path.open("rb") as stream:
+            yield from _line_chunks(byte_lines(stream), file.fmt, batch_size, text_column)
     elif file.fmt.name == "parquet":
-        yield from _regroup(file.name, _parquet_batches(file.path, batch_size), batch_size)
+        yield from _regroup(_parquet_batches(file.path, batch_size), batch_size)
     elif file.fmt.name in ("csv", "tsv"):
-        yield from _regroup(file.name, _csv_batches(file.path, file.fmt.delimiter), batch_size)
+        yield from csv_rows(file.path, file.fmt.delimiter, batch_size)
     else:
         raise ValueError(f"no streaming reader for {file.fmt.name}")  # a format added to the table only
 
 
-def _stdin_chunks(batch_size: int, text_column: str) -> Iterator[Chunk]:
+def _stdin_chunks(batch_size: int, text_column: str) -> Iterator[_Raw]:
     buffer = getattr(sys.stdin, "buffer", None)
-    stream: TextIO = sys.stdin if buffer is None else io.TextIOWrapper(buffer, encoding="utf-8-sig", errors="replace")
-    # The first non-blank line tells JSON Lines from one review per line; it is put back before reading.
-    lines = iter(stream)
-    head: list[str] = []
-    for line in lines:
-        head.append(line)
-        if line.strip():
-            break
-    rest = itertools.chain(head, lines)
-    if stdin_format(head[-1] if head else "").name == "txt":
-        yield from _line_chunks(STDIN, rest, batch_size)
+    stream = buffer if buffer is not None else (line.encode("utf-8", "surrogateescape") for line in sys.stdin)
+    # The first non-blank line tells JSON Lines from one review per line.
+    lines = byte_lines(stream)
+    first = next(lines, None)
+    fmt = stdin_format(first.decode("utf-8", "replace") if first is not None else "")
+    yield from _line_chunks(itertools.chain([first] if first is not None else [], lines), fmt, batch_size, text_column)
+
+
+def _line_chunks(lines: Iterator[bytes], fmt: Format, batch_size: int, text_column: str) -> Iterator[_Raw]:
+    """The rows of a text input, parsed line by line (each strictly decoded as UTF-8)."""
+    records: Iterator[tuple[dict[str, Any], str | None]]
+    if fmt.name == "txt":
+        records = map(text_line, lines)
     else:
-        yield from _record_chunks(STDIN, map(_parse_json_line, _nonblank(rest)), batch_size, text_column)
-
-
-def _text_file_chunks(name: str, path: Path, fmt: Format, batch_size: int, text_column: str) -> Iterator[Chunk]:
-    with path.open(encoding="utf-8-sig", errors="replace") as stream:
-        if fmt.name == "txt":
-            yield from _line_chunks(name, stream, batch_size)
-            return
-        lines = _nonblank(stream)
         first = next(lines, None)
-        if fmt.name == "json" and first is not None and first.lstrip().startswith("["):
+        if fmt.name == "json" and first is not None and first.lstrip().startswith(b"["):
             # A JSON array has no row boundaries to stream by: it is parsed whole, then chunked.
-            items = json.loads(first + "".join(lines))
-            yield from _record_chunks(name, _array_records(items), batch_size, text_column)
-            return
-        records = map(_parse_json_line, itertools.chain([first] if first is not None else [], lines))
-        yield from _record_chunks(name, records, batch_size, text_column)
+            records = _array_records(json.loads(b"\n".join([first, *lines]).decode("utf-8")))
+        else:
+            records = map(json_line, itertools.chain([first] if first is not None else [], lines))
+    checked = (_check_text(record, reason, text_column) for record, reason in records)
+    yielded = False
+    while batch := list(itertools.islice(checked, batch_size)):
+        yielded = True
+        yield [record for record, _ in batch], [reason for _, reason in batch]
+    if not yielded:
+        yield [], []
+
+
+def _check_text(record: dict[str, Any], reason: str | None, text_column: str) -> tuple[dict[str, Any], str | None]:
+    text = record.get(text_column)
+    if reason is None and text is not None and not isinstance(text, str):
+        # Keep the reason of the one row check (the column's type would otherwise be guessed from it).
+        reason = f"not text ({type(text).__name__})"
+        record = {**record, text_column: None}
+    return flat_record(record), reason
 
 
 def _nonblank(lines: Iterable[str]) -> Iterator[str]:
@@ -264,16 +298,6 @@ def _nonblank(lines: Iterable[str]) -> Iterator[str]:
 def _review_lines(lines: Iterable[str]) -> Iterator[str]:
     """One review per non-blank line, without its line break (``.txt`` files and plain stdin)."""
     return (line.rstrip("\r\n") for line in _nonblank(lines))
-
-
-def _line_chunks(name: str, lines: Iterable[str], batch_size: int) -> Iterator[Chunk]:
-    reviews = _review_lines(lines)
-    yielded = False
-    while batch := list(itertools.islice(reviews, batch_size)):
-        yielded = True
-        yield Chunk(name, pa.table({TEXT: pa.array(batch, pa.string())}))
-    if not yielded:  # a file without rows still yields its (empty) table and column
-        yield Chunk(name, pa.table({TEXT: pa.array([], pa.string())}))
 
 
 def _array_records(items: object) -> Iterator[tuple[dict[str, Any], str | None]]:
@@ -287,54 +311,6 @@ def _array_records(items: object) -> Iterator[tuple[dict[str, Any], str | None]]
             yield {TEXT: item}, None
         else:
             yield {}, f"not a JSON object ({type(item).__name__})"
-
-
-def _record_chunks(
-    name: str, records: Iterable[tuple[dict[str, Any], str | None]], batch_size: int, text_column: str
-) -> Iterator[Chunk]:
-    batch: list[dict[str, Any]] = []
-    reasons: list[str | None] = []
-    yielded = False
-    for record, reason in records:
-        text = record.get(text_column)
-        if reason is None and text is not None and not isinstance(text, str):
-            # Keep the reason of the one row check (the column's type would otherwise be guessed from it).
-            reason = f"not text ({type(text).__name__})"
-            record[text_column] = None
-        batch.append(record)
-        reasons.append(reason)
-        if len(batch) == batch_size:
-            yield Chunk(name, _records_table(batch), tuple(reasons))
-            yielded = True
-            batch, reasons = [], []
-    if batch or not yielded:
-        yield Chunk(name, _records_table(batch), tuple(reasons))
-
-
-def _parse_json_line(line: str) -> tuple[dict[str, Any], str | None]:
-    try:
-        value = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return {}, f"not valid JSON ({exc.msg})"
-    if not isinstance(value, dict):
-        return {}, f"not a JSON object ({type(value).__name__})"
-    return value, None
-
-
-def _records_table(records: list[dict[str, Any]]) -> pa.Table:
-    """A table of the records' keys; a column whose values mix types holds them as JSON text."""
-    names: dict[str, None] = {}
-    for record in records:
-        names.update(dict.fromkeys(record))
-    columns = {}
-    for key in names:
-        values = [r.get(key) for r in records]
-        try:
-            columns[key] = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            # An id that is a number in one row and text in another: keep each value's JSON spelling.
-            columns[key] = pa.array([v if v is None or isinstance(v, str) else json.dumps(v) for v in values])
-    return pa.table(columns)
 
 
 def _parquet_batches(path: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
@@ -367,18 +343,7 @@ def csv_options(path: Path, delimiter: str = ",") -> dict[str, Any]:
     }
 
 
-def _csv_batches(path: Path, delimiter: str) -> Iterator[pa.RecordBatch]:
-    with pacsv.open_csv(path, **csv_options(path, delimiter)) as reader:
-        schema = reader.schema
-        empty = True
-        for batch in reader:
-            empty = False
-            yield batch
-        if empty:
-            yield _empty_batch(schema)
-
-
-def _regroup(name: str, batches: Iterable[pa.RecordBatch], batch_size: int) -> Iterator[Chunk]:
+def _regroup(batches: Iterable[pa.RecordBatch], batch_size: int) -> Iterator[_Raw]:
     """Turn record batches of any size into tables of exactly ``batch_size`` rows (the last may be shorter)."""
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
@@ -390,9 +355,9 @@ def _regroup(name: str, batches: Iterable[pa.RecordBatch], batch_size: int) -> I
         pending_rows += batch.num_rows
         while pending_rows >= batch_size:
             table = pa.Table.from_batches(pending, schema=schema)
-            yield Chunk(name, table.slice(0, batch_size))
+            yield table.slice(0, batch_size), [None] * batch_size
             yielded = True
             rest = table.slice(batch_size)
             pending, pending_rows = rest.to_batches(), rest.num_rows
     if pending_rows or not yielded:  # a file without rows still yields its (empty) table and columns
-        yield Chunk(name, pa.Table.from_batches(pending, schema=schema))
+        yield pa.Table.from_batches(pending, schema=schema), [None] * pending_rows

@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from imdb_sentiment._atomic import atomic_dir, write_json
 from imdb_sentiment.config import Config
-from imdb_sentiment.errors import InputError, ModelError, NotFittedError
+from imdb_sentiment.errors import ImdbSentimentError, InputError, ModelError, NotFittedError
 from imdb_sentiment.explain.records import Explanation
 from imdb_sentiment.labels import LABELS, label_ids
 from imdb_sentiment.models.inputs import check_labels, check_texts
@@ -35,6 +35,8 @@ from imdb_sentiment.models.manifest import (
     check_save_target,
     file_hashes,
     library_versions,
+    loading,
+    one_line,
     read_manifest,
 )
 
@@ -288,21 +290,36 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     def load(cls, path: str | Path) -> Self:
         """Load a model saved by :meth:`save`.
 
+        No code from the folder runs and nothing is fetched: weights are read from native formats only
+        (never pickle), and the folder must hold exactly the files its manifest lists, all inside it.
+
         Raises:
-            ModelError: the folder is not a saved model of this kind, its format version is unknown,
-                or one of its files is missing or altered.
+            ModelError: the folder is not a saved model of this kind, its format version is unknown, one of
+                its files is missing, altered, unlisted, outside the folder or unreadable, or it contains
+                itself (a cycle of ensemble members).
         """
         path = Path(path)
         manifest = read_manifest(path)
         if manifest["kind"] != cls.kind:
             raise ModelError(f"{path} holds a {manifest['kind']!r} model, not {cls.kind!r}; use load_model()")
         check_files(path, manifest)
-        model = cls(config=cls.config_class.from_dict(manifest["config"]))
-        model._load_weights(path)
-        model._load_manifest_extra(manifest)
+        try:
+            model = cls(config=cls.config_class.from_dict(manifest["config"]))
+        except (ImdbSentimentError, KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{path / MANIFEST} holds no valid {cls.kind} config ({one_line(exc)})") from exc
+        with loading(path):
+            try:
+                model._load_weights(path)
+                model._load_manifest_extra(manifest)
+                history = path / HISTORY
+                model.history_ = json.loads(history.read_text(encoding="utf-8")) if history.is_file() else {}
+            except ImdbSentimentError:
+                raise
+            except Exception as exc:
+                # The files are data from outside: whatever a parser (numpy, safetensors, ONNX Runtime, JSON)
+                # raises on them is the folder's fault, and says so in one line (--debug shows the cause).
+                raise ModelError(f"{path} could not be loaded: {one_line(exc)}") from exc
         model.classes_ = np.array([0, 1])
-        history = path / HISTORY
-        model.history_ = json.loads(history.read_text(encoding="utf-8")) if history.is_file() else {}
         keys = ("metrics", "data_fingerprint", "split", "training", "reconfigured", "build")
         model.info_ = {k: manifest.get(k) for k in keys}
         model.info_["metrics"] = model.info_["metrics"] or {}

@@ -27,7 +27,7 @@ from imdb_sentiment.errors import ConfigError, InputError, ModelError
 from imdb_sentiment.explain.records import Explanation, make_explanation
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.models.inputs import check_texts
-from imdb_sentiment.models.manifest import read_manifest
+from imdb_sentiment.models.manifest import one_line, read_manifest
 
 _STACKER = "stacker.json"
 _MEMBERS = "members"
@@ -219,8 +219,10 @@ class EnsembleClassifier(SentimentModel):
             stacker: dict[str, Any] = json.loads((folder / _STACKER).read_text(encoding="utf-8"))
             self.weights_ = np.asarray(stacker["weights"], dtype=np.float64)
             self.intercept_ = float(stacker["intercept"])
-        except (OSError, ValueError, KeyError) as exc:
-            raise ModelError(f"{folder / _STACKER} is missing or malformed ({exc})") from None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"{folder / _STACKER} is missing or malformed ({one_line(exc)})") from None
+        if self.weights_.ndim != 1 or not np.isfinite([*self.weights_, self.intercept_]).all():
+            raise ModelError(f"{folder / _STACKER} must hold one finite weight per member and a finite intercept")
         try:
             found = [p for p in (folder / _MEMBERS).iterdir() if p.is_dir() and p.name.isdigit()]
         except OSError as exc:

@@ -8,16 +8,23 @@ A saved model is a folder::
     <weights>         native files only (.keras, .npz, safetensors, ONNX): never pickle
 
 The hashes in the manifest are integrity checks (a truncated copy, a flipped byte), not signatures: anyone
-who can write the folder can rewrite the manifest too.
+who can write the folder can rewrite the manifest too. What loading does guarantee is checked here, before
+any weight file is opened: every file the manifest lists lies inside the folder (no absolute paths, no
+``..``, no links out), the folder holds nothing the manifest does not list, and a model never loads inside
+itself (an ensemble member linked back to an ancestor).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import json
+import os
 import platform
+from collections.abc import Iterator
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from imdb_sentiment._atomic import write_json
@@ -27,6 +34,14 @@ from imdb_sentiment.errors import ModelError
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 HISTORY = "history.json"
+#: Files a folder may hold without the manifest listing them: the manifest itself (top level) and the
+#: folder notes file managers leave behind (anywhere), which nothing reads.
+UNLISTED_OK = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+#: How deep models may nest (an ensemble of ensembles of ...) before loading gives up.
+MAX_DEPTH = 8
+
+# The folders being loaded, outermost first: a member that resolves to one of them is a cycle.
+_LOADING: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar("loading", default=())
 
 _VERSIONED_PACKAGES = (
     "imdb-sentiment",
@@ -55,9 +70,9 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise ModelError(f"{path} is not a model directory: it has no {MANIFEST}")
     try:
         manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{file} is not valid JSON ({exc})") from None
-    if not isinstance(manifest, dict) or "kind" not in manifest or "format_version" not in manifest:
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON, bad UTF-8, a number too long to parse
+        raise ModelError(f"{file} is not valid JSON ({one_line(exc)})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("kind"), str) or "format_version" not in manifest:
         raise ModelError(f"{file} is not an imdb-sentiment manifest (no kind or format_version)")
     version = manifest["format_version"]
     if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
@@ -69,17 +84,81 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 
 def check_files(path: Path, manifest: dict[str, Any]) -> None:
-    """Check that every file the manifest lists is in ``path`` with the recorded SHA-256.
+    """Check that ``path`` holds exactly the files its manifest lists, each inside it with its SHA-256.
 
     Raises:
-        ModelError: a file is missing or does not match its checksum.
+        ModelError: a listed path is absolute, has ``..`` or resolves outside ``path`` (through a link); a
+            listed file is missing or does not match its checksum; the folder holds a file the manifest does
+            not list, or a link that points outside it.
     """
-    for name, digest in manifest.get("files", {}).items():
-        file = path / name
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise ModelError(f"{path / MANIFEST} has no files table (file name -> SHA-256)")
+    root = path.resolve()
+    for name, digest in files.items():
+        file = _inside(path, root, name)
         if not file.is_file():
             raise ModelError(f"{path} is incomplete: {name} is missing")
         if sha256(file) != digest:
             raise ModelError(f"{path} is damaged: {name} does not match the checksum in {MANIFEST}")
+    for name in _contents(path, root):
+        if name not in files and name != MANIFEST and PurePosixPath(name).name not in UNLISTED_OK:
+            raise ModelError(f"{path} holds {name}, which its {MANIFEST} does not list; remove it or re-save the model")
+
+
+def _inside(path: Path, root: Path, name: str) -> Path:
+    """The file ``name`` (as the manifest lists it) of the folder ``path``, once it is known to lie inside."""
+    pure = PurePosixPath(name)
+    if not name or pure.is_absolute() or ".." in pure.parts or "\\" in name or pure.as_posix() != name:
+        raise ModelError(f"{path / MANIFEST} lists {name!r}, which is not a plain path inside the model folder")
+    resolved = (root / pure).resolve()
+    if not resolved.is_relative_to(root):
+        raise ModelError(f"{path / MANIFEST} lists {name}, which leads outside the model folder (to {resolved})")
+    return resolved
+
+
+def _contents(path: Path, root: Path) -> Iterator[str]:
+    """Every file in the folder, by path relative to it, without following links (a link out is refused)."""
+
+    def fail(exc: OSError) -> None:
+        raise ModelError(f"{path} cannot be read ({one_line(exc)})")
+
+    for folder, dirs, names in os.walk(root, onerror=fail):
+        for name in (*dirs, *names):
+            entry = Path(folder, name)
+            if entry.is_symlink() and not entry.resolve().is_relative_to(root):
+                relative = entry.relative_to(root).as_posix()
+                raise ModelError(f"{path} holds {relative}, a link to {entry.resolve()}, outside the model folder")
+        for name in names:
+            yield Path(folder, name).relative_to(root).as_posix()
+
+
+@contextlib.contextmanager
+def loading(path: Path) -> Iterator[None]:
+    """Mark ``path`` as being loaded for the block, refusing a folder that is already being loaded (a cycle).
+
+    Raises:
+        ModelError: ``path`` is one of the folders being loaded (an ensemble member linked back to an
+            ancestor), or models nest deeper than :data:`MAX_DEPTH`.
+    """
+    chain = _LOADING.get()
+    here = path.resolve()
+    if here in chain:
+        cycle = " -> ".join(str(p) for p in (*chain[chain.index(here) :], here))
+        raise ModelError(f"{path} leads back to {here}, which is being loaded: a model that contains itself ({cycle})")
+    if len(chain) >= MAX_DEPTH:
+        raise ModelError(f"{path} nests models more than {MAX_DEPTH} deep (an ensemble of ensembles of ...)")
+    token = _LOADING.set((*chain, here))
+    try:
+        yield
+    finally:
+        _LOADING.reset(token)
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as one line (its type when it has no message), for an error message that quotes it."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 
 
 def file_hashes(folder: Path) -> dict[str, str]:

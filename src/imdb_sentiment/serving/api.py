@@ -13,34 +13,40 @@ Every model is loaded once, when the app is created; the first folder given is t
 each is named after its folder ("first", then "first-2" for a second folder of that name). Limits come
 from :class:`ServeSettings` (environment variables ``IMDB_SENTIMENT_MAX_CHARS`` and so on) and are part of
 the request schemas, so the OpenAPI document states them and a request over a limit gets a 422 (413 for
-a body too large) that names the limit, never a 500.
+a body too large) that names the limit, never a 500. Under overload the answers are 503 (a full queue,
+see serving/batching.py), 504 (a request timeout) and 408 (a body too slow to arrive); with an API key
+set, 401 without it (serving/security.py). A 500 names a request id, never the exception.
 """
 
 # No `from __future__ import annotations` here: FastAPI reads the endpoints' annotations at runtime, and
 # the request models are built inside create_app (their bounds come from the settings), where string
 # annotations could not be resolved.
 
+import asyncio
 import dataclasses
+import functools
 import gc
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
+from anyio import to_thread
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import SecretStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from imdb_sentiment.errors import USER_ERRORS, ImdbSentimentError, InputError
 from imdb_sentiment.hosting import check_can_listen, unique_names
 from imdb_sentiment.labels import predictions
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.models.registry import load_model
-from imdb_sentiment.serving.batching import MicroBatcher
+from imdb_sentiment.serving.batching import MicroBatcher, Overloaded
+from imdb_sentiment.serving.middleware import BodyGuard, InternalErrors, internal_error
 from imdb_sentiment.serving.schemas import (
     ErrorMessage,
     ExplainResponse,
@@ -52,12 +58,15 @@ from imdb_sentiment.serving.schemas import (
     PredictShape,
     request_models,
 )
+from imdb_sentiment.serving.security import ApiKey, check_exposure
 from imdb_sentiment.settings import ENV_PREFIX, ServeSettings
 
 #: Where :func:`run` tells its worker processes which model folders to load.
 _MODELS_ENV = "IMDB_SENTIMENT_SERVE_MODELS"
 
-# Errors and the body-size limit. (The handlers are `async` so that Starlette does not send them to a thread.)
+_T = TypeVar("_T")
+
+# Errors and timeouts. (The handlers are `async` so that Starlette does not send them to a thread.)
 
 _SETTING_OF_ERROR = {"string_too_long": "MAX_CHARS", "too_long": "MAX_TEXTS"}
 
@@ -90,59 +99,20 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _library_error(request: Request, exc: Exception) -> JSONResponse:
-    """The library's deliberate errors: bad input is the client's (422), anything else is ours (500, one line)."""
+    """The library's deliberate errors: bad input is the client's (422), anything else is ours (a bare 500)."""
     if isinstance(exc, USER_ERRORS):
         return JSONResponse({"detail": [{"loc": ["body"], "msg": str(exc), "type": "input_error"}]}, status_code=422)
-    return JSONResponse({"detail": str(exc)}, status_code=500)
+    return internal_error(exc)
 
 
-class _BodyLimit:
-    """Answer 413 to a request body over ``max_bytes``.
-
-    A declared Content-Length over the limit is refused before any of the body is read; bytes are also
-    counted as they arrive, so a chunked body (no Content-Length) or a lying one is stopped at the limit
-    instead of being buffered whole.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            message = f"request body too large: {declared:,} bytes, the limit is {self._limit()}"
-            await JSONResponse({"detail": message}, status_code=413)(scope, receive, send)
-            return
-        received = 0
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    # Raised inside the endpoint's body parsing, FastAPI re-raises HTTPException as is.
-                    raise HTTPException(413, f"request body too large: over the limit of {self._limit()}")
-            return message
-
-        await self.app(scope, counting_receive, send)
-
-    def _limit(self) -> str:
-        return f"{self.max_bytes:,} bytes ({ENV_PREFIX}MAX_BODY_BYTES)"
-
-
-def _content_length(scope: Scope) -> int | None:
-    for key, value in scope.get("headers", ()):
-        if key == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+async def _within(seconds: float, awaitable: Awaitable[_T]) -> _T:
+    """``await awaitable``, or a 504 after ``seconds`` (the request stops waiting; see the callers)."""
+    try:
+        return await asyncio.wait_for(awaitable, seconds)
+    except TimeoutError:
+        raise HTTPException(
+            504, f"scoring took longer than {seconds:g} s ({ENV_PREFIX}REQUEST_TIMEOUT_S); try fewer or shorter reviews"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -178,6 +148,7 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
     models: dict[str, SentimentModel] = {name: load_model(folder) for name, folder in zip(names, folders, strict=True)}
     default = names[0]
     PredictBody, ExplainBody = request_models(settings, names)
+    key = settings.api_key
 
     app = FastAPI(
         title="imdb-sentiment",
@@ -186,15 +157,30 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
             "Tell whether movie reviews are positive or negative, and which words made the model think so.\n\n"
             f"Models: {', '.join(f'`{n}` ({models[n].kind})' for n in names)}; default `{default}`. "
             f"Limits: {settings.max_texts} reviews per request, {settings.max_chars:,} characters per review, "
-            f"{settings.max_body_bytes:,} bytes per request body."
+            f"{settings.body_limit:,} bytes per request body; a request waits at most "
+            f"{settings.request_timeout_s:g} s (504 after that), and a full queue answers 503 at once."
+            + (" Every route but /health needs the API key (X-API-Key or Authorization: Bearer)." if key else "")
         ),
     )
-    app.add_middleware(_BodyLimit, max_bytes=settings.max_body_bytes)
+    # Added innermost first: a request meets InternalErrors, then the key check (before any body is
+    # read), then the body's size and read-time limits.
+    app.add_middleware(BodyGuard, max_bytes=settings.body_limit, read_timeout_s=settings.read_timeout_s)
+    if key:
+        app.add_middleware(ApiKey, key=key.get_secret_value())
+    app.add_middleware(InternalErrors)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ImdbSentimentError, _library_error)
     unknown = {"model": ErrorMessage, "description": "No model of that name is loaded."}
     too_large = {"model": ErrorMessage, "description": "The request body is over the size limit."}
+    limits: dict[int | str, dict[str, Any]] = {
+        408: {"model": ErrorMessage, "description": "The body did not arrive within the read timeout."},
+        413: too_large,
+        503: {"model": ErrorMessage, "description": "The model's queue is full; retry after `Retry-After` s."},
+        504: {"model": ErrorMessage, "description": "Scoring took longer than the request timeout."},
+    }
+    if key:
+        limits[401] = {"model": ErrorMessage, "description": "Missing or wrong API key."}
 
     def pick(name: str | None) -> tuple[str, SentimentModel]:
         if name is None:
@@ -203,16 +189,23 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
             raise HTTPException(404, f"unknown model {name!r}; the loaded models are: {', '.join(names)}")
         return name, models[name]
 
-    batcher = MicroBatcher(models)
+    batcher = MicroBatcher(models, max_requests=settings.max_queue_requests, max_texts=settings.max_queue_texts)
 
     # Concurrent requests are scored together (see serving/batching.py): under many clients each sending
     # one review, the model's fixed cost per call is paid once per round instead of once per request.
-    @app.post("/v1/predict", response_model=PredictResponse, tags=["predict"], responses={404: unknown, 413: too_large})
+    @app.post("/v1/predict", response_model=PredictResponse, tags=["predict"], responses={404: unknown, **limits})
     async def predict(body: PredictBody) -> Response:  # type: ignore[valid-type]  # built per app
         """Classify reviews: a label, its probability and the probability of positive, for each."""
         request = cast(PredictShape, body)
         name, _ = pick(request.model)
-        proba = await batcher.predict_proba(name, request.texts)
+        try:
+            # On timeout the request stops waiting for its round (its future is cancelled; a round not yet
+            # started skips it); a round already running finishes for the other requests in it.
+            proba = await _within(settings.request_timeout_s, batcher.predict_proba(name, request.texts))
+        except Overloaded as exc:
+            raise HTTPException(
+                503, f"server busy: {exc}; retry shortly ({ENV_PREFIX}MAX_QUEUE_*)", headers={"Retry-After": "1"}
+            ) from None
         results = [Prediction(**dataclasses.asdict(p)) for p in predictions(proba)]
         # Serialised here, in pydantic's Rust core: returned as a model, FastAPI would validate it again
         # against the response model before serialising, doubling the per-request work.
@@ -224,14 +217,16 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
         response_model=ExplainResponse,
         response_model_exclude_unset=True,
         tags=["predict"],
-        responses={404: unknown, 413: too_large},
+        responses={404: unknown, **limits},
     )
-    def explain(body: ExplainBody) -> dict[str, Any]:  # type: ignore[valid-type]  # built per app
+    async def explain(body: ExplainBody) -> dict[str, Any]:  # type: ignore[valid-type]  # built per app
         """Explain one prediction: each word's push towards positive (or negative), in log-odds."""
         request = cast(ExplainShape, body)
         _, model = pick(request.model)
         # The API does not return attention weights: do not compute them (kinds without attention ignore it).
-        explanation = model.explain(request.text, attention=False)
+        # In a thread, abandoned on timeout: the client gets its 504 while the thread runs to its end.
+        work = functools.partial(model.explain, request.text, attention=False)
+        explanation = await _within(settings.request_timeout_s, to_thread.run_sync(work, abandon_on_cancel=True))
         out = explanation.to_dict()
         if request.top_k is not None:
             out["top"] = [dataclasses.asdict(t) for t in explanation.top(request.top_k)]
@@ -261,6 +256,7 @@ def run(
     settings: ServeSettings | None = None,
     announce: Callable[[str], None] | None = None,
     workers: int = 1,
+    insecure_no_key: bool = False,
 ) -> None:
     """Load the models and serve them with uvicorn until interrupted.
 
@@ -272,29 +268,43 @@ def run(
         announce: Called with the base URL once the models are loaded and the port is free, just before serving.
         workers: Server processes, each with its own copy of the models. One process scores on one core
             at a time (Python's GIL); more use more cores, at the cost of memory.
+        insecure_no_key: Serve on a non-loopback ``host`` without an API key (refused otherwise).
 
     Raises:
         ModelError: a folder is not a saved model.
-        InputError: the address cannot be listened on (e.g. the port is taken).
+        InputError: the address cannot be listened on (e.g. the port is taken), or it is not a loopback
+            address and no API key is set (``IMDB_SENTIMENT_API_KEY``) nor ``insecure_no_key`` given.
     """
     import uvicorn
 
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}")
+    settings = settings if settings is not None else ServeSettings.from_env()
+    check_exposure(host, settings.api_key is not None, insecure_no_key=insecure_no_key)
     app = create_app(model_dirs, settings)  # also when forking workers: a bad folder fails here, once
     _freeze_heap()
     check_can_listen(host, port)
     if announce is not None:
         announce(f"http://{f'[{host}]' if ':' in host else host}:{port}")
-    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        # Past limit_concurrency open connections (or tasks), uvicorn answers 503 without calling the app.
+        "limit_concurrency": settings.limit_concurrency,
+        "timeout_keep_alive": settings.timeout_keep_alive,
+    }
     if workers == 1:
         uvicorn.run(app, **options)
         return
     # uvicorn starts each worker process from an import string, so the workers rebuild the app from
     # environment variables: the model folders here, the limits as IMDB_SENTIMENT_* settings.
     os.environ[_MODELS_ENV] = json.dumps([str(Path(d).absolute()) for d in model_dirs])
-    for key, value in (settings or ServeSettings.from_env()).model_dump().items():
-        os.environ[f"{ENV_PREFIX}{key.upper()}"] = str(value)
+    for key, value in settings.model_dump().items():
+        if value is not None:
+            secret = value.get_secret_value() if isinstance(value, SecretStr) else value
+            os.environ[f"{ENV_PREFIX}{key.upper()}"] = str(secret)
     uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
 
 

@@ -4,6 +4,9 @@ Under many concurrent clients most requests carry one review, and a model's fixe
 sparse model's array set-up, a network's forward pass) dwarfs its cost per review. So requests that
 arrive while a round is being scored wait for the next round and are scored in one call. Nothing waits on
 a timer: a round starts as soon as the event loop is free, so a lone request is not delayed at all.
+
+The queue of each model is bounded, in requests and in reviews: past either bound a request is refused at
+once (:class:`Overloaded`, a 503 in the API) instead of waiting behind work the server cannot catch up on.
 """
 
 from __future__ import annotations
@@ -23,21 +26,47 @@ INLINE_CHARS = 100_000
 ROUND_TEXTS = 512
 
 
-class MicroBatcher:
-    """Collects the reviews of concurrent requests per model and scores each round in one call."""
+class Overloaded(Exception):
+    """A model's queue is full: the request was not queued. ``str()`` says which bound, for the client."""
 
-    def __init__(self, models: Mapping[str, SentimentModel]):
+
+class MicroBatcher:
+    """Collects the reviews of concurrent requests per model and scores each round in one call.
+
+    Args:
+        models: The models by name.
+        max_requests: Most requests waiting (not yet in a round) per model.
+        max_texts: Most reviews waiting per model; a request is admitted whole or not at all (into an
+            empty queue always, whatever its size).
+    """
+
+    def __init__(
+        self, models: Mapping[str, SentimentModel], *, max_requests: int = 2**31, max_texts: int = 2**31
+    ) -> None:
         self._models = models
+        self._max_requests = max_requests
+        self._max_texts = max_texts
         self._waiting: dict[str, collections.deque[tuple[list[str], asyncio.Future[np.ndarray]]]] = (
             collections.defaultdict(collections.deque)
         )
+        self._waiting_texts: collections.Counter[str] = collections.Counter()
         self._rounds: dict[str, asyncio.Task[None]] = {}
 
     async def predict_proba(self, name: str, texts: list[str]) -> np.ndarray:
-        """``models[name].predict_proba(texts)``, scored together with other requests waiting for ``name``."""
+        """``models[name].predict_proba(texts)``, scored together with other requests waiting for ``name``.
+
+        Raises:
+            Overloaded: the model's queue is full; nothing was queued.
+        """
+        waiting = self._waiting[name]
+        if len(waiting) >= self._max_requests:
+            raise Overloaded(f"{len(waiting)} requests are already waiting for model {name!r}")
+        if waiting and self._waiting_texts[name] + len(texts) > self._max_texts:
+            raise Overloaded(f"{self._waiting_texts[name]:,} reviews are already waiting for model {name!r}")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[np.ndarray] = loop.create_future()
-        self._waiting[name].append((texts, future))
+        waiting.append((texts, future))
+        self._waiting_texts[name] += len(texts)
         if name not in self._rounds:
             self._rounds[name] = loop.create_task(self._run(name))
         return await future
@@ -50,6 +79,11 @@ class MicroBatcher:
                 # One turn of the event loop first, so that requests already received join this round.
                 await asyncio.sleep(0)
                 batch = self._take(waiting)
+                self._waiting_texts[name] -= sum(len(request) for request, _ in batch)
+                # A request that timed out or whose client went away while waiting is not scored.
+                batch = [(request, future) for request, future in batch if not future.done()]
+                if not batch:
+                    continue
                 texts = [text for request, _ in batch for text in request]
                 try:
                     proba = await self._score(model, texts)

@@ -13,6 +13,9 @@ import streamlit as st
 
 from imdb_sentiment.ui import common
 
+# No tracebacks or server paths in the browser, however the app was started (the launcher passes the
+# same option, which also covers errors before this line); the full error goes to the server's log.
+st.set_option("client.showErrorDetails", "none")
 st.set_page_config(page_title="imdb-sentiment", layout="wide")
 
 _VIEWS = Path(__file__).with_name("views")

@@ -124,6 +124,23 @@ def extremes(result: BatchResult, k: int = 5) -> tuple[pd.DataFrame, pd.DataFram
     )
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse(value: object) -> object:
+    """``value`` with a ``'`` in front if it is text a spreadsheet would run as a formula, else unchanged."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def to_csv_bytes(result: BatchResult) -> bytes:
-    """The predictions table as UTF-8 CSV, for the download button."""
-    return result.predictions.to_csv(index=False).encode("utf-8")
+    """The predictions table as UTF-8 CSV, for the download button.
+
+    The cells come from the upload, and a spreadsheet opening the download would run a cell such as
+    ``=HYPERLINK(...)`` as a formula: text cells (and column names) that start like one get a ``'``
+    in front, which spreadsheets show as text. Numbers are left alone (``-0.5`` is not a formula).
+    Lines end in CRLF (RFC 4180), so that a cell holding a lone CR is quoted and stays one cell.
+    """
+    table = result.predictions.map(defuse)
+    table.columns = [defuse(str(c)) for c in table.columns]
+    return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8")

@@ -1,5 +1,10 @@
 """Start the Streamlit app: find and check the model folders, then ``streamlit run`` the entry script.
 
+Once the checks pass, the process *becomes* Streamlit (``exec``) rather than starting it as a child: a
+supervisor, a container runtime or ``kill`` then signals the server itself, which stops and frees its
+port. (A launcher that waits on a child and forwards nothing dies of SIGTERM and leaves the server
+running, its port bound.)
+
 Nothing here imports Streamlit, so ``imdb-sentiment app`` can report a bad model folder or a taken port
 in one line before the server starts. The model folders reach the app twice: as script arguments (after
 ``--``) and in :data:`MODELS_ENV`, which is what the app reads first (Streamlit's test harness cannot pass
@@ -9,10 +14,10 @@ script arguments, and under it ``sys.argv`` is the test runner's).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from imdb_sentiment.errors import InputError, ModelError
 from imdb_sentiment.hosting import check_can_listen
@@ -80,7 +85,11 @@ def models_from_env(argv: Sequence[str] = ()) -> list[Path]:
 
 
 def streamlit_command(model_dirs: Sequence[Path], *, host: str, port: int, max_upload_mb: int) -> list[str]:
-    """The ``streamlit run`` command line (Streamlit's own upload limit is set to the app's)."""
+    """The ``streamlit run`` command line (Streamlit's own upload limit is set to the app's).
+
+    Error details are off: an uncaught error shows a generic message in the browser, never a traceback
+    with the server's paths (the full error goes to the server's log).
+    """
     return [
         sys.executable, "-m", "streamlit", "run", str(APP_PATH),
         "--server.address", host,
@@ -88,12 +97,13 @@ def streamlit_command(model_dirs: Sequence[Path], *, host: str, port: int, max_u
         "--server.headless", "true",
         "--server.maxUploadSize", str(max_upload_mb),
         "--browser.gatherUsageStats", "false",
+        "--client.showErrorDetails", "none",
         "--", *(str(d) for d in model_dirs),
     ]  # fmt: skip
 
 
-def run(model_dirs: Sequence[str | Path], *, host: str = "127.0.0.1", port: int = 8501) -> int:
-    """Check the models and the address, then run the app with Streamlit until it stops.
+def run(model_dirs: Sequence[str | Path], *, host: str = "127.0.0.1", port: int = 8501) -> NoReturn:
+    """Check the models and the address, then replace this process with Streamlit serving the app.
 
     Args:
         model_dirs: Saved model folders (the first is selected at start); none: those under ``./models``.
@@ -101,7 +111,7 @@ def run(model_dirs: Sequence[str | Path], *, host: str = "127.0.0.1", port: int 
         port: Port to listen on.
 
     Returns:
-        Streamlit's exit status.
+        Never: the process becomes Streamlit, whose exit status is the process's.
 
     Raises:
         InputError: no models were given or found, a limit in the environment is invalid, or the port is taken.
@@ -114,4 +124,6 @@ def run(model_dirs: Sequence[str | Path], *, host: str = "127.0.0.1", port: int 
     check_can_listen(host, port)
     env = {**os.environ, MODELS_ENV: os.pathsep.join(map(str, folders))}
     command = streamlit_command(folders, host=host, port=port, max_upload_mb=settings.max_upload_mb)
-    return subprocess.run(command, env=env, check=False).returncode
+    sys.stdout.flush()  # exec discards what is still buffered
+    sys.stderr.flush()
+    os.execve(command[0], command, env)

@@ -259,13 +259,22 @@ class NgramClassifier(SentimentModel):
         )
 
     def _load_weights(self, folder: Path) -> None:
-        with np.load(folder / _WEIGHTS, allow_pickle=False) as arrays:
-            self.feature_weights_ = arrays["feature_weights"]
-            self.nb_ratio_ = arrays["nb_ratio"]
-            self.idf_ = arrays["idf"]
-            self.intercept_ = float(arrays["intercept"][0])
+        file = folder / _WEIGHTS
+        n = 1 << self._cfg.n_bits
+        shapes = {"feature_weights": (n,), "nb_ratio": (n,), "idf": (n,), "intercept": (1,)}
+        try:
+            with np.load(file, allow_pickle=False) as arrays:
+                loaded = {name: arrays[name] for name in shapes}
+        except KeyError as exc:
+            raise ModelError(f"{file} lacks the array {exc}") from None
+        except ValueError:  # numpy refuses a pickled (object) array, or a file that is not an .npz at all
+            raise ModelError(f"{file} is not an .npz of plain arrays (pickled data is never loaded)") from None
+        for name, shape in shapes.items():
+            if loaded[name].shape != shape or loaded[name].dtype.kind != "f":
+                raise ModelError(f"{file}: {name} is {loaded[name].dtype} {loaded[name].shape}, expected float {shape}")
+        self.feature_weights_ = loaded["feature_weights"]
+        self.nb_ratio_ = loaded["nb_ratio"]
+        self.idf_ = loaded["idf"]
+        self.intercept_ = float(loaded["intercept"][0])
         self.feature_scale_ = self._scale()
         self._score_table = self._table()
-        expected = 1 << self._cfg.n_bits
-        if self.feature_weights_.shape != (expected,):
-            raise ModelError(f"{folder / _WEIGHTS} has {self.feature_weights_.shape} weights, expected ({expected},)")

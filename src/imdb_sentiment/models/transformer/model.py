@@ -221,8 +221,9 @@ class TransformerClassifier(SentimentModel):
     def _load_weights(self, folder: Path) -> None:
         """Load ``model.onnx`` on ONNX Runtime when the folder has it (unless ``device=cuda``), else the
         PyTorch weights in ``model/``. A folder with both (the shipped model) predicts on ONNX Runtime and
-        loads the PyTorch weights only when an explanation or an export needs them."""
-        self._setup(folder / network.MODEL_DIR)
+        loads the PyTorch weights only when an explanation or an export needs them. Nothing from the folder
+        runs and nothing is fetched (:func:`network.check_model_dir` before any Hugging Face file is read)."""
+        self._setup(network.check_model_dir(folder / network.MODEL_DIR))
         self._source = folder
         self.network_ = None
         self._lazy_network = None

@@ -2,11 +2,16 @@
 
 torch and transformers are imported inside the functions only: the slim install (no torch) imports this
 module to find out whether a saved folder has PyTorch weights at all.
+
+Every ``from_pretrained`` here reads local safetensors only and never runs code from the folder
+(``trust_remote_code=False``, ``use_safetensors=True``; ``local_files_only=True`` for a folder), and a
+folder whose config asks for its own code (``auto_map``) is refused before transformers sees it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +20,39 @@ import numpy as np
 
 from imdb_sentiment.errors import ModelError
 from imdb_sentiment.labels import LABELS
+from imdb_sentiment.models.manifest import one_line
 
 #: The folder of a saved model that holds the Hugging Face files (config, weights, tokenizer).
 MODEL_DIR = "model"
 #: PyTorch weights in ``model/``; a folder without them is ONNX only.
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
+#: The Hugging Face files in which ``auto_map`` names classes to import from the folder's own ``.py`` files.
+_CODE_MAPS = ("config.json", "tokenizer_config.json", "preprocessor_config.json")
+
+
+def check_model_dir(folder: Path) -> Path:
+    """Return ``folder`` if it is a Hugging Face model folder that names no code of its own.
+
+    Raises:
+        ModelError: ``folder`` is missing (transformers would take its name for a hub model and go
+            online), or one of its configs has an ``auto_map`` (classes to import from the folder).
+    """
+    if not folder.is_dir():
+        raise ModelError(f"{folder} is missing: a transformer model keeps its config and tokenizer there")
+    for name in _CODE_MAPS:
+        file = folder / name
+        if not file.is_file():
+            continue
+        try:
+            config = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{file} is not valid JSON ({one_line(exc)})") from None
+        if isinstance(config, dict) and "auto_map" in config:
+            raise ModelError(
+                f"{file} asks to run code from the model folder (auto_map); imdb-sentiment never runs a "
+                "model's own code: remove auto_map or use a model built from transformers' own classes"
+            )
+    return folder
 
 
 def has_weights(folder: Path) -> bool:
@@ -69,6 +102,9 @@ def load_base(source: str, *, seed: int) -> Any:
     import torch
     from transformers import AutoModelForSequenceClassification
 
+    local = Path(source).is_dir()
+    if local:
+        check_model_dir(Path(source))
     torch.manual_seed(seed)  # the new classification head is initialised from this
     with quiet_transformers():  # its report that the classification head is new is expected
         # float32 whatever the base holds: training on from the shipped model starts from float16 weights.
@@ -78,8 +114,9 @@ def load_base(source: str, *, seed: int) -> Any:
             id2label=dict(enumerate(LABELS)),
             label2id={v: k for k, v in enumerate(LABELS)},
             dtype=torch.float32,
-            local_files_only=Path(source).is_dir(),
+            local_files_only=local,
             trust_remote_code=False,
+            use_safetensors=True,
         )
 
 
@@ -103,8 +140,10 @@ def load_saved(folder: Path, *, purpose: str, device: str) -> Any:
         device: The config's ``device``.
 
     Raises:
-        ModelError: the folder has no PyTorch weights (an ONNX-only copy), or torch or transformers is missing.
+        ModelError: the folder has no PyTorch weights (an ONNX-only copy) or they cannot be read, its config
+            names code of its own, or torch or transformers is missing.
     """
+    check_model_dir(folder / MODEL_DIR)
     if not has_weights(folder):
         raise ModelError(
             f"{purpose} need the PyTorch weights, which this ONNX-only copy lacks; "
@@ -115,11 +154,20 @@ def load_saved(folder: Path, *, purpose: str, device: str) -> Any:
         from transformers import AutoModelForSequenceClassification
     except ImportError:
         raise ModelError(f"{purpose} need PyTorch and transformers: pip install 'imdb-sentiment[train]'") from None
-    with quiet_transformers():
-        # float32 whatever the file holds: a shipped model keeps its weights in float16 to halve their size.
-        network = AutoModelForSequenceClassification.from_pretrained(
-            folder / MODEL_DIR, dtype=torch.float32, local_files_only=True, trust_remote_code=False
-        )
+    try:
+        with quiet_transformers():
+            # float32 whatever the file holds: a shipped model keeps its weights in float16 to halve their size.
+            network = AutoModelForSequenceClassification.from_pretrained(
+                folder / MODEL_DIR,
+                dtype=torch.float32,
+                local_files_only=True,
+                trust_remote_code=False,
+                use_safetensors=True,
+            )
+    except Exception as exc:  # a truncated or altered file: whatever transformers raises, in one line
+        if "ignore_mismatched_sizes" in str(exc):  # its own advice points at a report it logged (silenced here)
+            raise ModelError(f"{folder / MODEL_DIR}: the weights do not have the shapes its config.json gives") from exc
+        raise ModelError(f"{folder / MODEL_DIR} could not be loaded: {one_line(exc)}") from exc
     return network.to(torch_device(device)).eval()
 
 

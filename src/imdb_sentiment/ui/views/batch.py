@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from imdb_sentiment.errors import ImdbSentimentError
-from imdb_sentiment.io.readers import read_table
 from imdb_sentiment.ui import batch, common
+from imdb_sentiment.ui.upload import read_upload
 
 limits = common.settings()
 entry = common.current()
@@ -20,14 +20,9 @@ upload = st.file_uploader(
 if upload is None:
     st.info("Upload a file with one review per row; you then pick the column that holds the reviews.")
     st.stop()
-if upload.size > limits.max_upload_bytes:  # Streamlit checks too; this holds whatever the server's settings
-    st.error(
-        f"The file is {upload.size / 2**20:.1f} MB; the limit is {limits.max_upload_mb} MB "
-        "(IMDB_SENTIMENT_MAX_UPLOAD_MB). For bigger files use: imdb-sentiment predict MODEL_DIR --input FILE"
-    )
-    st.stop()
 try:
-    frame = read_table(upload.name, upload.getvalue())  # the reader of predict --input, bytes in
+    # Within the upload, row and decoded-size limits, checked before the file is read whole.
+    frame = read_upload(upload.name, upload.getvalue(), limits)
 except ImdbSentimentError as exc:
     st.error(common.plain(str(exc)))
     st.stop()
