@@ -24,6 +24,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -111,9 +112,9 @@ def main() -> None:
             except ImdbSentimentError as exc:
                 name = type(exc).__name__
                 counts["errors"][name] = counts["errors"].get(name, 0) + 1
-                continue
-            counts["loaded"] += 1
-            counts["matched_a_saved_model"] += any(np.array_equal(proba, v) for v in versions)
+            else:
+                counts["loaded"] += 1
+                counts["matched_a_saved_model"] += any(np.array_equal(proba, v) for v in versions)
 
             peer_dest = root / f"peer-{i}"
             run_round(script, peer_dest, "plain", delay)
@@ -122,7 +123,7 @@ def main() -> None:
                 with np.load(peer_dest / "plain.npz", allow_pickle=False) as saved:
                     saved["w"].sum()
                 json.loads((peer_dest / "plain.json").read_text())
-            except (OSError, ValueError, EOFError, KeyError):
+            except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
                 peer["unloadable"] += 1
     emit(
         {

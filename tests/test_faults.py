@@ -57,6 +57,16 @@ def test_a_folder_killed_between_its_two_renames_is_put_back(tmp_path):
     assert os.listdir(tmp_path) == ["model"]
 
 
+def test_loading_a_folder_killed_between_its_renames_puts_it_back(tmp_path):
+    dest = tmp_path / "model"
+    fit(0).save(dest)
+    expected = load_model(dest).predict_proba(PROBE)
+    os.replace(dest, tmp_path / f".model.{dead_pid()}.old-1234abcd")
+
+    np.testing.assert_array_equal(load_model(dest).predict_proba(PROBE), expected)
+    assert os.listdir(tmp_path) == ["model"]
+
+
 def test_leftovers_of_a_live_writer_are_left_alone(tmp_path):
     dest = tmp_path / "model"
     mine = tmp_path / f".model.{os.getpid()}.abc.tmp"

@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from imdb_sentiment._atomic import write_json
+from imdb_sentiment._atomic import clean_leftovers, write_json
 from imdb_sentiment.errors import ModelError
 
 #: Bump when the folder layout or manifest changes incompatibly; ``load`` refuses newer versions.
@@ -63,6 +63,11 @@ def read_manifest(path: Path) -> dict[str, Any]:
     Raises:
         ModelError: ``path`` is not a model folder, or its manifest is unreadable or from a newer format.
     """
+    if not path.exists():
+        # A save killed between moving the old folder aside and moving the new one in leaves no folder:
+        # put the old one back rather than report the model missing (only a dead writer's is touched).
+        with contextlib.suppress(OSError):
+            clean_leftovers(path)
     if not path.is_dir():
         raise ModelError(f"{path} is not a model directory (it does not exist or is a file)")
     file = path / MANIFEST
