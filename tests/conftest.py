@@ -72,11 +72,19 @@ def make_toy_reviews(n: int, *, seed: int = 0) -> tuple[list[str], list[int]]:
     return [make_review(rng, label) for label in labels], labels
 
 
+def fake_film(split: str, number: int) -> str:
+    """The film of review ``number`` of any folder of ``split`` in the fake dataset: two reviews per film
+    and folder (``pos/4`` and ``pos/5`` are about one film, as are ``pos/4`` and ``neg/4``); the train
+    and test films are disjoint (in the real dataset, all but one are)."""
+    return f"tt{(1_000_000 if split == 'train' else 2_000_000) + number // 2:07d}"
+
+
 def write_fake_imdb(root: Path, counts: Mapping[tuple[str, str], int], *, seed: int = 0) -> Path:
     """Write a fake ``aclImdb/`` folder under ``root`` with ``counts`` reviews per (split, folder).
 
     Files are named ``{id}_{rating}.txt`` like the real ones (ratings 7-10 for pos, 1-4 for neg, 0 for
-    unsup), beside ``README``, ``imdb.vocab`` and a ``urls_*.txt`` file that is not a review.
+    unsup), beside ``README``, ``imdb.vocab`` and, for each folder, ``{split}/urls_{folder}.txt``: line ``i``
+    is the IMDb address of review ``i``'s film, :func:`fake_film` (a file that is not a review).
     Deterministic for a given ``seed``.
 
     Returns:
@@ -96,7 +104,8 @@ def write_fake_imdb(root: Path, counts: Mapping[tuple[str, str], int], *, seed: 
             rating = 0 if label is None else rng.randint(7, 10) if label == 1 else rng.randint(1, 4)
             (sub / f"{number}_{rating}.txt").write_text(make_review(rng, label), encoding="utf-8")
         # The real dataset has these beside the review folders; they are not reviews.
-        (top / split / f"urls_{folder}.txt").write_text("".join(f"http://example.invalid/{i}\n" for i in range(n)))
+        lines = (f"http://www.imdb.com/title/{fake_film(split, number)}/usercomments\n" for number in range(n))
+        (top / split / f"urls_{folder}.txt").write_text("".join(lines))
     return top
 
 

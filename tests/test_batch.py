@@ -68,7 +68,7 @@ def test_every_input_format_scores_every_row_in_order(tmp_path, model_dir, model
     summary = score(model_dir, source, tmp_path / "out.parquet", ScoreConfig(batch_size=7), progress=False)
     out = pd.read_parquet(tmp_path / "out.parquet")
     assert (summary.rows, summary.scored, summary.errors) == (50, 50, 0)
-    assert list(out.columns) == ["review_id", "stars", "label", "p_positive", "model"]
+    assert list(out.columns) == ["review_id", "stars", "label", "p_positive", "rating", "model"]
     assert out["review_id"].tolist() == reviews["review_id"].tolist()
     np.testing.assert_allclose(out["p_positive"], expected_p(model, reviews["text"]), rtol=0, atol=1e-12)
     assert out["label"].tolist() == ["positive" if p >= 0.5 else "negative" for p in out["p_positive"]]
@@ -176,7 +176,7 @@ def test_files_with_different_columns_keep_the_first_files_columns(tmp_path, mod
     assert (summary.scored, summary.errors) == (100, 0)
     out = pq.read_table(tmp_path / "out.parquet")
     # The columns are fixed by the first rows: a missing one is null, an extra one is dropped.
-    assert out.column_names == ["review_id", "stars", "label", "p_positive", "model"]
+    assert out.column_names == ["review_id", "stars", "label", "p_positive", "rating", "model"]
     assert out["stars"].to_pylist() == list(range(50)) + [None] * 50
     summary = score(model_dir, folder, tmp_path / "out.parquet", ScoreConfig(id_columns=("review_id",)), progress=False)
     assert summary.scored == 100
@@ -201,6 +201,7 @@ def test_id_columns_and_name_clashes(tmp_path, model_dir, reviews):
         "label",
         "predicted_label",
         "p_positive",
+        "rating",
         "model",
     ]
     score(
@@ -210,7 +211,14 @@ def test_id_columns_and_name_clashes(tmp_path, model_dir, reviews):
         ScoreConfig(id_columns=("stars", "text")),
         progress=False,
     )
-    assert list(pd.read_parquet(tmp_path / "b.parquet").columns) == ["stars", "text", "label", "p_positive", "model"]
+    assert list(pd.read_parquet(tmp_path / "b.parquet").columns) == [
+        "stars",
+        "text",
+        "label",
+        "p_positive",
+        "rating",
+        "model",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -395,7 +403,7 @@ def test_cli_score_reads_json_arrays_and_text_lines(tmp_path, model_dir, model, 
     assert result.exit_code == 0, result.output
     assert "scored 50 of 50 rows" in result.output
     rows = pd.read_json(out, lines=True)
-    assert list(rows.columns) == ["label", "p_positive", "model"]
+    assert list(rows.columns) == ["label", "p_positive", "rating", "model"]
     np.testing.assert_allclose(rows["p_positive"], expected_p(model, reviews["text"]), atol=1e-9)
 
 

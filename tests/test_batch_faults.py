@@ -70,7 +70,7 @@ def test_a_key_appearing_in_a_later_batch_is_ignored_and_a_null_id_then_integer_
     assert (summary.rows, summary.scored, summary.errors) == (5, 5, 0)
     out = pd.read_parquet(tmp_path / "out.parquet")
     # The schema is the first batch's: `late` is ignored; `id` had no type there, so it holds text.
-    assert list(out.columns) == ["id", "label", "p_positive", "model"]
+    assert list(out.columns) == ["id", "label", "p_positive", "rating", "model"]
     assert pq.read_table(tmp_path / "out.parquet")["id"].to_pylist() == [None, None, None, "7", "8"]
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import SMALL_COUNTS, tar_fake_imdb, write_fake_imdb
+from conftest import SMALL_COUNTS, fake_film, tar_fake_imdb, write_fake_imdb
 from imdb_sentiment import data
 from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.data import (
@@ -37,7 +37,7 @@ from imdb_sentiment.data import (
 )
 from imdb_sentiment.errors import ConfigError, DataError
 
-COLUMNS = ["id", "split", "label", "rating", "text"]
+COLUMNS = ["id", "split", "label", "rating", "film", "text"]
 
 
 def cache() -> Path:
@@ -171,7 +171,9 @@ def test_columns_dtypes_and_sizes(fake_imdb_archive):
         assert list(frame.columns) == COLUMNS, name
         assert frame["label"].dtype == "Int8", name
         assert pd.api.types.is_integer_dtype(frame["rating"]), name
-        assert pd.api.types.is_string_dtype(frame["id"]) and pd.api.types.is_string_dtype(frame["text"]), name
+        for column in ("id", "film", "text"):
+            assert pd.api.types.is_string_dtype(frame[column]), (name, column)
+        assert frame["film"].notna().all(), name
     assert (len(dataset.train), len(dataset.validation), len(dataset.test), len(dataset.unsup)) == (72, 8, 40, 10)
     assert set(dataset.train["split"]) == set(dataset.validation["split"]) == {"train"}
     assert set(dataset.test["split"]) == {"test"}
@@ -206,7 +208,7 @@ def test_unsup_only_when_asked(fake_imdb_archive):
     dataset = load(fake_imdb_archive)
     assert dataset.unsup.empty and list(dataset.unsup.columns) == COLUMNS
     assert "unsup" not in set(dataset.train["split"]) | set(dataset.test["split"])
-    assert load(fake_imdb_archive, include_unsup=True).unsup.shape == (10, 5)
+    assert load(fake_imdb_archive, include_unsup=True).unsup.shape == (10, 6)
 
 
 def test_reviews_are_sorted_whatever_the_member_order(fake_imdb_dir, tmp_path):
@@ -233,6 +235,106 @@ def test_folder_keeps_crlf_like_the_archive_made_from_it(fake_imdb_dir, tmp_path
     texts = dict(zip(from_folder.column("id").to_pylist(), from_folder.column("text").to_pylist(), strict=True))
     assert texts["train/pos/3"] == "First line.\r\nSecond line, superb.\r\n"
     assert from_folder.equals(from_archive)
+
+
+# --- films: line i of urls_{folder}.txt is the film of review i ------------------------------------------------
+
+
+def _pack(folder: Path, tmp_path: Path, packed: bool) -> Path:
+    return tar_fake_imdb(folder, tmp_path / "packed" / ARCHIVE_NAME) if packed else folder
+
+
+def _everything(dataset: data.ImdbData) -> pd.DataFrame:
+    return pd.concat(all_frames(dataset).values()).set_index("id")
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["folder", "archive"])
+def test_each_review_has_the_film_on_its_line_of_the_urls_file(fake_imdb_dir, tmp_path, packed):
+    films = _everything(load(_pack(fake_imdb_dir, tmp_path, packed), include_unsup=True))["film"]
+    # Review numbers, not file names: "10_*.txt" sorts before "2_*.txt" as a string.
+    assert films["train/pos/2"] == "tt1000001" and films["train/pos/10"] == "tt1000005"
+    assert films["test/neg/19"] == "tt2000009" and films["train/unsup/9"] == "tt1000004"
+    for (split, folder), n in SMALL_COUNTS.items():
+        lines = (fake_imdb_dir / split / f"urls_{folder}.txt").read_text().splitlines()
+        assert len(lines) == n
+        for number, line in enumerate(lines):
+            assert films[f"{split}/{folder}/{number}"] == fake_film(split, number) in line
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["folder", "archive"])
+def test_a_line_without_a_title_id_gives_a_null_film(fake_imdb_dir, tmp_path, packed):
+    urls = fake_imdb_dir / "test" / "urls_neg.txt"
+    lines = urls.read_text().splitlines()
+    lines[3] = "http://www.imdb.com/name/nm0000001/"
+    lines[12] = ""
+    lines[13] = "http://www.imdb.com/title/tt2000099"  # no slash after the id
+    urls.write_text("\n".join(lines) + "\n")
+    films = _everything(load(_pack(fake_imdb_dir, tmp_path, packed)))["film"]
+    assert set(films.index[films.isna()]) == {"test/neg/3", "test/neg/12", "test/neg/13"}
+    assert films["test/neg/4"] == fake_film("test", 4) and films["test/pos/3"] == fake_film("test", 3)
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["folder", "archive"])
+def test_a_missing_urls_file_leaves_the_film_null_with_a_warning(fake_imdb_dir, tmp_path, packed):
+    (fake_imdb_dir / "train" / "urls_unsup.txt").unlink()
+    (fake_imdb_dir / "test" / "urls_pos.txt").unlink()
+    source = _pack(fake_imdb_dir, tmp_path, packed)
+    with pytest.warns(data.MissingFilmsWarning, match="train/urls_unsup.txt") as caught:
+        dataset = load(source, include_unsup=True)
+    (message,) = [str(w.message) for w in caught if w.category is data.MissingFilmsWarning]  # one warning for all
+    assert str(source) in message and "test/urls_pos.txt" in message and "urls_neg" not in message
+    films = _everything(dataset)["film"]
+    assert dataset.unsup["film"].isna().all() and len(dataset.unsup) == 10
+    assert films.isna().sum() == 10 + 20
+    assert films[films.index.str.startswith("test/pos/")].isna().all()
+    assert films[~films.index.str.startswith(("test/pos/", "train/unsup/"))].notna().all()
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["folder", "archive"])
+@pytest.mark.parametrize("change", [-1, 1], ids=["a-line-short", "a-line-over"])
+def test_a_urls_file_with_the_wrong_number_of_lines_is_a_data_error(fake_imdb_dir, tmp_path, packed, change):
+    urls = fake_imdb_dir / "train" / "urls_pos.txt"
+    lines = urls.read_text().splitlines()
+    lines = lines[:-1] if change < 0 else [*lines, lines[-1]]
+    urls.write_text("\n".join(lines) + "\n")
+    source = _pack(fake_imdb_dir, tmp_path, packed)
+    with pytest.raises(DataError, match=f"has {40 + change} lines but train/pos has 40 reviews") as info:
+        load(source)
+    message = str(info.value)
+    assert "\n" not in message
+    assert (str(urls) if not packed else f"aclImdb/train/urls_pos.txt in {source}") in message
+    assert_no_parquet()
+
+
+def test_a_review_numbered_past_the_urls_lines_is_a_data_error(fake_imdb_dir):
+    review = next((fake_imdb_dir / "train" / "neg").glob("39_*.txt"))
+    review.rename(review.with_name(review.name.replace("39_", "45_")))
+    with pytest.raises(DataError, match="has a line for reviews 0 to 39 but train/neg has review 45"):
+        load(fake_imdb_dir)
+    assert_no_parquet()
+
+
+def test_a_changed_urls_file_is_parsed_afresh(fake_imdb_dir, monkeypatch):
+    calls = _count_parses(monkeypatch)
+    first = load(fake_imdb_dir)
+    urls = fake_imdb_dir / "test" / "urls_pos.txt"
+    urls.write_text(urls.read_text().replace(f"/{fake_film('test', 0)}/", "/tt0453418/"))
+    second = load(fake_imdb_dir)
+    assert first.fingerprint != second.fingerprint and len(calls) == 2
+    films = second.test.set_index("id")["film"]
+    assert films["test/pos/0"] == films["test/pos/1"] == "tt0453418" != films["test/neg/0"]
+
+
+def test_a_cache_written_before_the_film_column_is_not_reused(fake_imdb_archive):
+    import pyarrow.parquet as pq
+
+    fp = data.fingerprint(fake_imdb_archive)
+    old = cache() / f"reviews-v1-{fp[:20]}.parquet"  # what the code before the film column wrote
+    old.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(read_reviews(fake_imdb_archive, progress=False).drop_columns(["film"]), old)
+    dataset = load(fake_imdb_archive)
+    assert list(dataset.test.columns) == COLUMNS and dataset.test["film"].notna().all()
+    assert data.cache_file(fp).name.startswith(f"reviews-v{data._CACHE_FORMAT}-") and data._CACHE_FORMAT > 1
 
 
 # --- validation split -------------------------------------------------------------------------------------------

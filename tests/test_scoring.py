@@ -153,7 +153,7 @@ def test_score_rows_predicts_only_the_good_rows_in_one_call(model_dir):
 def test_score_chunk_keeps_columns_and_names_clashes(model_dir):
     table = pa.table({"id": [1, 2], "label": ["pos", "neg"], "text": [GOOD, ""]})
     scored = score_chunk(load_model(model_dir), table, ScoreConfig(), "toy")
-    assert scored.column_names == ["id", "label", "predicted_label", "p_positive", "model", "__reason"]
+    assert scored.column_names == ["id", "label", "predicted_label", "p_positive", "rating", "model", "__reason"]
     assert scored["__reason"].to_pylist() == [None, "empty"]
     assert scored["predicted_label"].to_pylist()[1] is None
 

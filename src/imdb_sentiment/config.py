@@ -164,6 +164,9 @@ class ScoreConfig(Config):
     ray_address: str = ""
     #: Continue the interrupted run into the same output (its ``OUTPUT.partial/`` folder); local engine only.
     resume: bool = False
+    #: Also write each review's star distribution (``stars_<s>``) and its aspect mentions (``aspects``, a
+    #: list column): what ``summarize`` aggregates. Parquet output only.
+    detail: bool = False
 
     def __post_init__(self) -> None:
         name = "ScoreConfig"

@@ -14,25 +14,21 @@ layout and counts are checked like any source's) with an :class:`UnpublishedArch
 is computed once per file and kept in the cache, keyed by the file's path, size and modification time.
 Temporary files that a killed download or parse left in the cache are removed on the next load.
 
-Whatever the source, the reviews are parsed once into a Parquet file in the cache, named after a
-fingerprint of the source, so later loads are fast and a different archive is never served stale.
+Whatever the source, the reviews are parsed once (by :mod:`imdb_sentiment._dataparse`) into a Parquet
+file in the cache, named after a fingerprint of the source, so later loads are fast and a different
+archive is never served stale.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
 import http.client
 import math
 import os
-import re
-import tarfile
 import urllib.error
 import urllib.request
 import warnings
-from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +38,8 @@ from sklearn.model_selection import train_test_split
 
 from imdb_sentiment._atomic import atomic_path
 from imdb_sentiment._datacache import archive_digests, clean_leftover_tmp
+from imdb_sentiment._dataparse import ARCHIVE_NAME, dataset_root, parse_reviews, urls_file
+from imdb_sentiment._dataparse import MissingFilmsWarning as MissingFilmsWarning  # raised by read_reviews
 from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.errors import ConfigError, DataError
 
@@ -49,7 +47,6 @@ PUBLISHED_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz
 PUBLISHED_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
 #: The published archive's size in bytes: a download that sends more is stopped.
 PUBLISHED_SIZE = 84_125_825
-ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 
 #: Reviews per (split, folder) in the published dataset; a source with other counts is rejected.
 EXPECTED_COUNTS: dict[tuple[str, str], int] = {
@@ -71,28 +68,20 @@ class UnpublishedArchiveWarning(UserWarning):
 
 
 # Bump when the parsed table changes shape, so caches written by older code are not reused.
-_CACHE_FORMAT = 1
-_REVIEW_PATH = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
-_LABELS = {"pos": 1, "neg": 0, "unsup": None}
-_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("split", pa.string()),
-        ("label", pa.int8()),
-        ("rating", pa.int8()),
-        ("text", pa.string()),
-    ]
-)
+# 2: the ``film`` column (from the urls_*.txt files).
+_CACHE_FORMAT = 2
 
 
 @dataclasses.dataclass(frozen=True)
 class ImdbData:
-    """The dataset's splits as DataFrames with columns ``id, split, label, rating, text``.
+    """The dataset's splits as DataFrames with columns ``id, split, label, rating, film, text``.
 
     ``label`` is 1 for positive, 0 for negative (``<NA>`` for unlabelled reviews); ``rating`` is the
-    reviewer's 1-10 score (0 for unlabelled). ``id`` is ``"{split}/{pos|neg|unsup}/{number}"``, unique
-    across the dataset and pointing back at the review's file. ``validation`` is carved from the train
-    split (stratified, seeded) and does not overlap ``train``; ``unsup`` is empty unless asked for.
+    reviewer's 1-10 score (0 for unlabelled); ``film`` is the IMDb id of the film reviewed
+    (``"tt0453418"``), from the dataset's ``urls_*.txt`` files (null where a source lacks them). ``id`` is
+    ``"{split}/{pos|neg|unsup}/{number}"``, unique across the dataset and pointing back at the review's
+    file. ``validation`` is carved from the train split (stratified, seeded) and does not overlap
+    ``train``; ``unsup`` is empty unless asked for.
     """
 
     train: pd.DataFrame
@@ -219,8 +208,8 @@ def check_archive(archive: Path, *, cache: str | Path | None = None, sha256: str
 
 
 def fingerprint(source: Path) -> str:
-    """Return a fingerprint of an archive (sha256 of its bytes) or a folder (sha256 of its review files'
-    names, sizes and modification times, which is far cheaper than reading 100,000 files)."""
+    """Return a fingerprint of an archive (sha256 of its bytes) or a folder (sha256 of the names, sizes and
+    modification times of its review and ``urls_*.txt`` files, far cheaper than reading 100,000 files)."""
     digest = hashlib.sha256()
     if source.is_file():
         with source.open("rb") as fh:
@@ -228,7 +217,7 @@ def fingerprint(source: Path) -> str:
             while chunk := fh.read(1 << 22):
                 digest.update(chunk)
     else:
-        root = _dataset_root(source)
+        root = dataset_root(source)
         digest.update(b"dir:")
         for split, folder in sorted(EXPECTED_COUNTS):
             sub = root / split / folder
@@ -238,106 +227,30 @@ def fingerprint(source: Path) -> str:
                 for entry in sorted(entries, key=lambda e: e.name):
                     st = entry.stat()
                     digest.update(f"{split}/{folder}/{entry.name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+            # The films come from the urls file beside the folder: adding or changing it changes the table.
+            urls = urls_file(root, split, folder)
+            if urls.is_file():
+                st = urls.stat()
+                digest.update(f"{split}/{urls.name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
 def read_reviews(source: Path, *, progress: bool = True) -> pa.Table:
     """Parse every review under ``source`` (an archive or folder) and check the dataset's layout.
 
+    The parsing itself is :func:`imdb_sentiment._dataparse.parse_reviews`, against :data:`EXPECTED_COUNTS`.
+
     Returns:
-        A table with columns ``id, split, label, rating, text``, sorted by split, folder and number.
+        A table with columns ``id, split, label, rating, film, text``, sorted by split, folder and number.
 
     Raises:
-        DataError: the source is not a gzip archive, not the dataset, or its counts are wrong.
+        DataError: the source is not a gzip archive, not the dataset, its counts are wrong, or a
+            ``urls_*.txt`` file does not have one line per review of its folder.
+
+    Warns:
+        MissingFilmsWarning: a review folder has no ``urls_*.txt`` file (its reviews' ``film`` is null).
     """
-    rows: dict[str, list] = {name: [] for name in _SCHEMA.names}
-    order: list[tuple[str, str, int]] = []
-    for split, folder, number, rating, text in _iter_reviews(source, progress=progress):
-        rows["id"].append(f"{split}/{folder}/{number}")
-        # The unlabelled reviews live under train/unsup/ but are their own split for every user.
-        rows["split"].append("unsup" if folder == "unsup" else split)
-        rows["label"].append(_LABELS[folder])
-        rows["rating"].append(rating)
-        rows["text"].append(text)
-        order.append((split, folder, number))
-    _check_counts(source, Counter((s, f) for s, f, _ in order))
-    table = pa.table(rows, schema=_SCHEMA)
-    # Sort so that the table (and everything downstream) does not depend on the archive's member order.
-    indices = sorted(range(len(order)), key=order.__getitem__)
-    return table.take(pa.array(indices, pa.int64()))
-
-
-def _iter_reviews(source: Path, *, progress: bool) -> Iterator[tuple[str, str, int, int, str]]:
-    from tqdm.auto import tqdm
-
-    if source.is_file():
-        with source.open("rb") as fh:
-            if fh.read(2) != b"\x1f\x8b":
-                raise DataError(f"{source} is not a gzip archive; expected {ARCHIVE_NAME} or an aclImdb/ folder")
-    total = sum(EXPECTED_COUNTS.values())
-    # disable=None hides the bar when stderr is not a terminal (CI logs, pipes); progress=False always hides it.
-    with tqdm(total=total, unit=" reviews", desc=f"parsing {source.name}", disable=None if progress else True) as bar:
-        if source.is_dir():
-            root = _dataset_root(source)
-            for split, folder in EXPECTED_COUNTS:
-                sub = root / split / folder
-                if not sub.is_dir():
-                    continue
-                for path in sub.glob("*.txt"):
-                    match = _REVIEW_PATH.search(f"aclImdb/{split}/{folder}/{path.name}")
-                    if match is None:
-                        continue
-                    try:
-                        # Bytes, not read_text(): universal newlines would turn "\r\n" into "\n" and the
-                        # folder would then disagree with the archive it was extracted from.
-                        text = path.read_bytes().decode("utf-8")
-                    except (OSError, UnicodeDecodeError) as exc:
-                        raise DataError(f"{path} is damaged or unreadable ({exc})") from None
-                    yield split, folder, int(match[3]), int(match[4]), text
-                    bar.update()
-            return
-        try:
-            # Stream mode ("r|") reads the archive once, front to back, without an index in memory.
-            with gzip.open(source, "rb") as unzipped, tarfile.open(fileobj=unzipped, mode="r|") as archive:
-                for member in archive:
-                    match = _REVIEW_PATH.search(member.name) if member.isfile() else None
-                    if match is None:
-                        continue
-                    handle = archive.extractfile(member)
-                    assert handle is not None  # a regular file always has contents
-                    text = handle.read().decode("utf-8")
-                    yield match[1], match[2], int(match[3]), int(match[4]), text
-                    bar.update()
-                # tarfile stops quietly if the data breaks off between two members; reading the gzip
-                # stream to its end raises EOFError then, so a truncated archive is named as such.
-                while unzipped.read(1 << 20):
-                    pass
-        except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"{source} is damaged or truncated ({exc}); download it again") from None
-
-
-def _dataset_root(source: Path) -> Path:
-    """Accept the ``aclImdb/`` folder itself or a folder that contains it."""
-    if (source / "aclImdb").is_dir():
-        return source / "aclImdb"
-    return source
-
-
-def _check_counts(source: Path, counts: Counter[tuple[str, str]]) -> None:
-    if not counts:
-        raise DataError(
-            f"{source} is not the Large Movie Review Dataset: no aclImdb/{{train,test}}/{{pos,neg,unsup}}/*.txt reviews found"
-        )
-    problems = []
-    for split in ("train", "test"):
-        if not any(counts[(s, f)] for s, f in EXPECTED_COUNTS if s == split):
-            problems.append(f"split {split!r} is missing")
-            continue
-        for (s, folder), expected in EXPECTED_COUNTS.items():
-            if s == split and counts[(s, folder)] != expected:
-                problems.append(f"{s}/{folder} has {counts[(s, folder)]:,} reviews, expected {expected:,}")
-    if problems:
-        raise DataError(f"{source} is not a complete copy of the dataset: " + "; ".join(problems))
+    return parse_reviews(source, EXPECTED_COUNTS, progress=progress)
 
 
 def cache_file(source_fingerprint: str, *, cache: str | Path | None = None) -> Path:

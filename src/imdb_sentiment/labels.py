@@ -34,25 +34,35 @@ class Prediction:
     """One review's prediction, as every surface reports it.
 
     ``probability`` is the probability of the predicted label (at least 0.5), ``p_positive`` that of
-    *positive*.
+    *positive*; ``rating`` the predicted 1-10 stars when the model carries a rating head, else ``None``.
     """
 
     label: str
     probability: float
     p_positive: float
+    rating: int | None = None
 
     @classmethod
-    def from_p_positive(cls, p_positive: float) -> Prediction:
+    def from_p_positive(cls, p_positive: float, rating: int | None = None) -> Prediction:
         p = float(p_positive)
-        return cls(label=LABELS[int(p >= THRESHOLD)], probability=max(p, 1.0 - p), p_positive=p)
+        stars = None if rating is None else int(rating)
+        return cls(label=LABELS[int(p >= THRESHOLD)], probability=max(p, 1.0 - p), p_positive=p, rating=stars)
 
     def to_dict(self, *, digits: int | None = None) -> dict[str, Any]:
-        """``{"label", "probability", "p_positive"}``, probabilities rounded to ``digits`` if given."""
+        """``{"label", "probability", "p_positive", "rating"}``, probabilities rounded to ``digits`` if given
+        (``rating`` only when the model rates)."""
 
         def rnd(x: float) -> float:
             return round(x, digits) if digits is not None else x
 
-        return {"label": self.label, "probability": rnd(self.probability), "p_positive": rnd(self.p_positive)}
+        out: dict[str, Any] = {
+            "label": self.label,
+            "probability": rnd(self.probability),
+            "p_positive": rnd(self.p_positive),
+        }
+        if self.rating is not None:
+            out["rating"] = self.rating
+        return out
 
 
 def predictions(proba: np.ndarray) -> Iterator[Prediction]:

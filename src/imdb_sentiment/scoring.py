@@ -22,6 +22,7 @@ from imdb_sentiment.config import ScoreConfig
 from imdb_sentiment.errors import InputError
 from imdb_sentiment.labels import Prediction, label_names
 from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.models.rating import STARS
 
 #: Internal column carrying each row's problem (null when the row was scored); never written.
 REASON = "__reason"
@@ -94,6 +95,18 @@ class RowScores:
     problems: list[str | None]
     #: Per row, P(positive); NaN where not scored.
     p_positive: np.ndarray
+    #: Per row, the distribution over :data:`~imdb_sentiment.models.rating.STARS` (NaN where not scored);
+    #: ``None`` when the model has no rating head.
+    stars: np.ndarray | None = None
+
+    @property
+    def rating(self) -> np.ndarray | None:
+        """The predicted stars per row (the distribution's median; 0 where not scored), or ``None``."""
+        if self.stars is None:
+            return None
+        from imdb_sentiment.models.rating import median_stars
+
+        return np.where(self.scored, median_stars(np.nan_to_num(self.stars, nan=1.0)), 0)
 
     @property
     def scored(self) -> np.ndarray:
@@ -108,9 +121,11 @@ class RowScores:
 
     def predictions(self) -> list[Prediction | None]:
         """One :class:`~imdb_sentiment.labels.Prediction` per row, ``None`` where the row was not scored."""
+        stars = self.rating
+        ratings: list[int | None] = [None] * len(self.problems) if stars is None else stars.tolist()
         return [
-            None if problem else Prediction.from_p_positive(p)
-            for problem, p in zip(self.problems, self.p_positive, strict=True)
+            None if problem else Prediction.from_p_positive(p, None if r is None else int(r))
+            for problem, p, r in zip(self.problems, self.p_positive, ratings, strict=True)
         ]
 
 
@@ -138,10 +153,14 @@ def score_rows(
     problems = list(problems)
     good = [i for i, problem in enumerate(problems) if problem is None]
     p_positive = np.full(len(values), np.nan)
+    stars = np.full((len(values), len(STARS)), np.nan) if model.rates else None
     if good:
         texts = [cast(str, values[i]) for i in good]  # text_problem passed them: all are str
         p_positive[good] = np.asarray(model.predict_proba(texts), dtype=np.float64)[:, 1]
-    return RowScores(problems, p_positive)
+        head = model.rating_head_
+        if stars is not None and head is not None:
+            stars[good] = head.predict_stars(texts, p_positive[good])
+    return RowScores(problems, p_positive, stars)
 
 
 def score_texts(model: SentimentModel, texts: Sequence[str], *, max_chars: int | None = None) -> list[Prediction]:
@@ -200,12 +219,26 @@ def score_chunk(
     problems = column_problems(column, config.max_chars)
     if reasons is not None:
         problems = [r if r is not None else p for r, p in zip(reasons, problems, strict=True)]
-    rows = score_rows(model, column.to_pylist(), config.max_chars, problems=problems)
+    values = column.to_pylist()
+    rows = score_rows(model, values, config.max_chars, problems=problems)
     missing = ~rows.scored
-    return (
+    rating = rows.rating
+    out = (
         table.select(kept)
         .append_column(free_name("label", kept), pa.array(rows.labels, pa.string(), mask=missing))
         .append_column(free_name("p_positive", kept), pa.array(rows.p_positive, pa.float64(), mask=missing))
+        # Always there, so that files scored by models with and without a rating head have one schema.
+        .append_column(
+            free_name("rating", kept),
+            pa.array(
+                rating if rating is not None else np.zeros(len(values)), pa.int8(), mask=missing | (rating is None)
+            ),
+        )
         .append_column(free_name("model", kept), pa.array([model_name] * table.num_rows, pa.string()))
-        .append_column(REASON, pa.array(rows.problems, pa.string()))
     )
+    if config.detail:
+        from imdb_sentiment.audience.detail import detail_columns
+
+        for name, array in detail_columns(model, values, rows.scored, rows.p_positive, rows.stars).items():
+            out = out.append_column(free_name(name, kept), array)
+    return out.append_column(REASON, pa.array(rows.problems, pa.string()))

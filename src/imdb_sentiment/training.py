@@ -173,3 +173,99 @@ def reconfigure(
     model.info_["reconfigured"] = [*(model.info_.get("reconfigured") or []), step]
     model.save(out)
     return model
+
+
+def rating_metrics(stars_true: np.ndarray, rating: np.ndarray, p_positive: np.ndarray | None = None) -> dict[str, Any]:
+    """How close predicted star ratings are: MAE, RMSE, exact and within-one-star accuracy, the polarity
+    they imply (>= 5.5 is positive) and, given ``p_positive``, the classifier's accuracy beside it."""
+    y, r = np.asarray(stars_true, dtype=np.float64), np.asarray(rating, dtype=np.float64)
+    error = np.abs(np.round(r) - y)
+    out = {
+        "n": len(y),
+        "mae": float(np.abs(r - y).mean()),
+        "rmse": float(np.sqrt(((r - y) ** 2).mean())),
+        "exact": float((error == 0).mean()),
+        "within_one": float((error <= 1).mean()),
+        "polarity_accuracy": float(((r >= 5.5) == (y >= 5.5)).mean()),
+    }
+    if p_positive is not None:
+        out["classifier_accuracy"] = float(((np.asarray(p_positive) >= 0.5) == (y >= 5.5)).mean())
+    return out
+
+
+def train_rating(
+    model_dir: str | Path,
+    *,
+    out: str | Path | None = None,
+    config: Config | None = None,
+    data: str | Path | None = None,
+    verbose: bool = False,
+) -> SentimentModel:
+    """Fit a star-rating head (:mod:`imdb_sentiment.models.rating`) for a saved model and save it with it.
+
+    The text stage learns from every training review's stars. The fusion stage needs the model's output
+    on reviews it did not learn from: the training reviews its kind says it left out
+    (:meth:`~imdb_sentiment.models.base.SentimentModel.unseen_training_rows`), else the validation reviews
+    (then the validation figures are in-sample for the fusion's 56 weights, and the manifest says so).
+    The test split is never looked at.
+
+    Args:
+        model_dir: A saved model, trained on the dataset's train split (its manifest records the split).
+        out: Where to save the model with its head (atomically); default: ``model_dir`` itself.
+        config: A :class:`~imdb_sentiment.models.rating.RatingConfig` (defaults if ``None``).
+        data: Dataset archive or folder (else ``IMDB_DATA``, the cache, a download).
+        verbose: Progress bars while the reviews are read and scored.
+
+    Raises:
+        ModelError: ``model_dir`` is not a saved model.
+        InputError: the model has no recorded split, so there is no telling which reviews it has not seen.
+        DataError: the dataset cannot be found.
+    """
+    from imdb_sentiment.models.rating import RatingConfig, RatingHead, attach_rating, median_stars
+
+    if out is not None:
+        check_save_target(out)
+    model = load_model(model_dir)
+    stored = model.info_.get("split") or {}
+    if not stored:
+        raise InputError(f"{model_dir} records no train/validation split, so the reviews it has not seen are unknown")
+    split = SplitConfig(validation_fraction=stored["validation_fraction"], seed=stored["seed"])
+    dataset = load_imdb(data, split=split, progress=verbose)
+    train_rows, validation = dataset.train, dataset.validation
+    unseen = model.unseen_training_rows(train_rows["text"].tolist(), train_rows["label"].to_numpy("int64"))
+    on_validation = unseen.sum() < 1000
+    frames = [train_rows, validation] if on_validation else [train_rows]
+    texts = [t for f in frames for t in f["text"].tolist()]
+    stars = np.concatenate([f["rating"].to_numpy("int64") for f in frames])
+    fusion = (
+        np.concatenate([np.zeros(len(train_rows), bool), np.ones(len(validation), bool)]) if on_validation else unseen
+    )
+    rows = np.flatnonzero(fusion)
+    p_positive = np.full(len(texts), 0.5)
+    p_positive[rows] = _scored([texts[i] for i in rows], model, verbose, "scoring the fusion reviews")
+    cfg = config if isinstance(config, RatingConfig) else RatingConfig()
+    head = RatingHead(cfg).fit(texts, stars, p_positive, fusion)
+    val_texts = validation["text"].tolist()
+    val_p = p_positive[len(train_rows) :] if on_validation else _scored(val_texts, model, verbose, "scoring validation")
+    val_stars = head.predict_stars(val_texts, val_p)
+    head.info_["metrics"] = {
+        "validation": rating_metrics(validation["rating"].to_numpy(), median_stars(val_stars), val_p)
+        | {"fusion_fitted_on_it": bool(on_validation)}
+    }
+    model.rating_head_ = head
+    from imdb_sentiment.audience.polarity import fit_clause_scorer
+
+    # Clauses of the fusion reviews: the model's verdict on the review is as sure there as on new reviews.
+    fit_clause_scorer(model, [texts[i] for i in rows], p_positive[rows], seed=cfg.seed, verbose=verbose)
+    attach_rating(model_dir, head, out)
+    return model
+
+
+def _scored(texts: list[str], model: SentimentModel, verbose: bool, what: str) -> np.ndarray:
+    from tqdm.auto import tqdm
+
+    chunk = 512
+    out = []
+    for start in tqdm(range(0, len(texts), chunk), desc=what, unit="chunk", disable=not verbose):
+        out.append(model.predict_proba(texts[start : start + chunk])[:, 1])
+    return np.concatenate(out) if out else np.zeros(0)

@@ -39,6 +39,7 @@ from imdb_sentiment.models.manifest import (
     one_line,
     read_manifest,
 )
+from imdb_sentiment.models.rating import RatingHead
 
 
 class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
@@ -73,6 +74,9 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     #: Whether scoring a few short reviews costs so little that a server should call the model at once
     #: rather than micro-batch requests (a sparse linear model: yes; a network: no).
     cheap_calls: ClassVar[bool] = False
+    #: The star-rating head the model carries, if any (:mod:`imdb_sentiment.models.rating`; fitted by
+    #: ``imdb-sentiment train-rating``, saved and loaded with the model).
+    rating_head_: RatingHead | None = None
 
     def __init__(self, *, config: Config | None = None, verbose: bool = False) -> None:
         self.config = config
@@ -177,6 +181,25 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         """Return the predicted label per review: 0 (negative) or 1 (positive)."""
         return label_ids(self.predict_proba(texts)[:, 1])
 
+    @property
+    def rates(self) -> bool:
+        """Whether the model carries a star-rating head (:meth:`predict_proba_and_stars` gives stars)."""
+        return self.rating_head_ is not None
+
+    def predict_proba_and_stars(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`predict_proba` and, when the model :attr:`rates`, each review's distribution over
+        :data:`~imdb_sentiment.models.rating.STARS` (shape ``(n, 8)``), from one pass of the model."""
+        proba = self.predict_proba(texts)
+        if self.rating_head_ is None:
+            return proba, None
+        return proba, self.rating_head_.predict_stars(list(texts), proba[:, 1])
+
+    def unseen_training_rows(self, texts: Sequence[str], labels: np.ndarray) -> np.ndarray:
+        """Which of the training reviews ``fit`` did not learn from (a kind that trains on a subset says
+        which): a rating head fuses the model's output on these, where it is as sure as on new reviews.
+        None by default."""
+        return np.zeros(len(texts), dtype=bool)
+
     def explain(self, text: str, **options: Any) -> Explanation:
         """Explain the prediction for one review: which words pushed it towards *positive* or *negative*.
 
@@ -257,7 +280,8 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
             from imdb_sentiment.plots import plot_history
 
             plot_history(self.history_, folder / "training_curves.png")
-        write_json(folder / MANIFEST, self._manifest(folder))
+        rating = self.rating_head_.save(folder) if self.rating_head_ is not None else None
+        write_json(folder / MANIFEST, {**self._manifest(folder), **({"rating": rating} if rating else {})})
 
     def _manifest_extra(self) -> dict[str, Any]:
         """Kind-specific manifest entries (e.g. the inference backend); none by default."""
@@ -311,6 +335,8 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
             try:
                 model._load_weights(path)
                 model._load_manifest_extra(manifest)
+                if "rating" in manifest:
+                    model.rating_head_ = RatingHead.load(path, manifest["rating"])
                 history = path / HISTORY
                 model.history_ = json.loads(history.read_text(encoding="utf-8")) if history.is_file() else {}
             except ImdbSentimentError:

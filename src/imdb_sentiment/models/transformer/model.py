@@ -106,6 +106,16 @@ class TransformerClassifier(SentimentModel):
         self.validation_seconds_ = result.validation_seconds
         return result.history
 
+    def unseen_training_rows(self, texts: Sequence[str], labels: np.ndarray) -> np.ndarray:
+        # Training on ``subset`` reviews draws them with training.stratified_subset, seeded: the same draw
+        # says which of these reviews the network never saw.
+        cfg = self._cfg
+        unseen = np.zeros(len(texts), dtype=bool)
+        if cfg.subset and cfg.subset < len(texts):
+            seen = set(training.stratified_subset(list(texts), np.asarray(labels), cfg.subset, cfg.seed)[0])
+            unseen[:] = [t not in seen for t in texts]
+        return unseen
+
     # ----------------------------------------------------------------------------- inference
     def set_threads(self, n: int | None) -> int | None:
         # ONNX Runtime fixes its thread pool when the session is made: a new limit means a new session

@@ -1,0 +1,118 @@
+"""What a review says about each aspect: the clause around the aspect's term, and that clause's polarity.
+
+A sentence often judges two things at once ("the acting is fine but the plot is dumb"), so the polarity
+of an aspect is read from its *clause*: the sentence cut at contrast words (but, however, although,
+though, yet, whereas, while, except, unfortunately) and at semicolons and dashes; a clause opened by a
+subordinating "although"/"though"/"while"/"whereas" ends at its first comma ("although the acting is
+good, the film is bad" gives acting the first part). Each clause is scored by the model's rating head
+(:meth:`~imdb_sentiment.models.rating.RatingHead.predict_clauses`), or, for a model without one, by the
+model itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from imdb_sentiment.audience.aspects import find_aspects
+from imdb_sentiment.models.base import SentimentModel
+
+_CONTRAST = re.compile(
+    r"\b(?:but|however|although|though|yet|whereas|while|except|unfortunately|sadly)\b|;|\s[-\u2013\u2014]{1,2}\s",
+    re.IGNORECASE,
+)
+_SUBORDINATE = re.compile(r"(?:although|though|while|whereas)\b", re.IGNORECASE)
+#: Clauses scored at a time by a model without a clause scorer.
+_CHUNK = 256
+
+
+def clause_span(sentence: str, term: str) -> tuple[int, int]:
+    """The span of the clause of ``sentence`` that holds the first occurrence of ``term`` (case-insensitive);
+    the whole sentence when the term is not found or the sentence has one clause."""
+    at = sentence.lower().find(term.lower()) if term else -1
+    if at < 0:
+        return 0, len(sentence)
+    cuts = [0, *(m.start() for m in _CONTRAST.finditer(sentence) if m.start() > 0), len(sentence)]
+    spans = []
+    for start, end in itertools.pairwise(cuts):
+        opener = _SUBORDINATE.match(sentence, start)
+        comma = sentence.find(",", start, end) if opener else -1
+        spans.extend([(start, comma), (comma, end)] if comma > 0 else [(start, end)])
+    for start, end in spans:
+        if start <= at < end:
+            return start, end
+    return 0, len(sentence)
+
+
+def mentions(texts: Sequence[str], review_p: np.ndarray, model: SentimentModel) -> pd.DataFrame:
+    """Every aspect mention in ``texts`` with its sentence, clause and the clause's P(positive).
+
+    Args:
+        texts: Reviews.
+        review_p: Each review's P(positive) from ``model`` (the clause scorer leans on it).
+        model: The model whose rating head scores clauses (else the model itself scores them).
+
+    Returns:
+        The rows of :func:`~imdb_sentiment.audience.aspects.find_aspects` plus ``text`` (the sentence),
+        ``clause`` and ``p_positive``.
+    """
+    found = find_aspects(texts)
+    if found.empty:
+        return found.assign(text=pd.Series(dtype=str), clause=pd.Series(dtype=str), p_positive=pd.Series(dtype=float))
+    sentences = [texts[r][s:e] for r, s, e in zip(found["review"], found["start"], found["end"], strict=True)]
+    clauses = []
+    for sentence, term in zip(sentences, found["term"], strict=True):
+        start, end = clause_span(sentence, term)
+        clauses.append(" ".join(sentence[start:end].split()) or sentence)
+    reviews_p = np.asarray(review_p, dtype=np.float64)[found["review"].to_numpy()]
+    head = model.rating_head_
+    if head is not None and head.scores_clauses:
+        p = head.predict_clauses(clauses, reviews_p)
+    else:
+        p = np.concatenate([model.predict_proba(clauses[i : i + _CHUNK])[:, 1] for i in range(0, len(clauses), _CHUNK)])
+    return found.assign(text=[" ".join(s.split()) for s in sentences], clause=clauses, p_positive=p)
+
+
+def fit_clause_scorer(
+    model: SentimentModel,
+    texts: Sequence[str],
+    review_p: np.ndarray,
+    *,
+    limit: int = 30_000,
+    seed: int = 0,
+    verbose: bool = False,
+) -> int:
+    """Fit ``model``'s rating head's clause scorer: the model itself scores up to ``limit`` aspect clauses of
+    ``texts`` (reviews it did not train on, with their P(positive) ``review_p``), and the head learns to
+    reproduce that from the clause's words and the review's P(positive). Returns the clauses used.
+
+    Raises:
+        ModelError: the model has no rating head.
+    """
+    from tqdm.auto import tqdm
+
+    from imdb_sentiment.errors import ModelError
+
+    head = model.rating_head_
+    if head is None:
+        raise ModelError("fit a rating head first (it holds the clause scorer)")
+    found = find_aspects(texts)
+    if len(found) > limit:
+        found = found.sample(limit, random_state=seed).sort_index()
+    clauses = []
+    for r, s, e, term in zip(found["review"], found["start"], found["end"], found["term"], strict=True):
+        sentence = texts[r][s:e]
+        start, end = clause_span(sentence, term)
+        clauses.append(" ".join(sentence[start:end].split()) or sentence)
+    if len(clauses) < 50:  # too few to learn from: mentions() then asks the model itself
+        return 0
+    teacher = [
+        model.predict_proba(clauses[i : i + _CHUNK])[:, 1]
+        for i in tqdm(range(0, len(clauses), _CHUNK), desc="scoring aspect clauses", unit="chunk", disable=not verbose)
+    ]
+    head.fit_clauses(clauses, np.asarray(review_p)[found["review"].to_numpy()], np.concatenate(teacher))
+    return len(clauses)

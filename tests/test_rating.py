@@ -1,0 +1,164 @@
+"""The star-rating head: two stages fitted on reviews' stars, saved in the model folder, loaded with it."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from conftest import tar_fake_imdb, write_fake_imdb
+from imdb_sentiment import data as data_module
+from imdb_sentiment import load_model
+from imdb_sentiment.audience.polarity import clause_span
+from imdb_sentiment.config import SplitConfig
+from imdb_sentiment.errors import InputError, ModelError
+from imdb_sentiment.models.ngram import NgramConfig
+from imdb_sentiment.models.rating import RATING_FILE, STARS, RatingConfig, RatingHead, attach_rating, median_stars
+from imdb_sentiment.models.transformer import TransformerClassifier
+from imdb_sentiment.models.transformer.config import TransformerConfig
+from imdb_sentiment.training import rating_metrics, train, train_rating
+
+# Words whose presence says how many stars a generated review gets.
+INTENSITY = {
+    1: "atrocious",
+    2: "awful",
+    3: "weak",
+    4: "mediocre",
+    7: "decent",
+    8: "good",
+    9: "great",
+    10: "masterpiece",
+}
+FILLER = ("the", "film", "story", "scene", "cast", "music", "watched", "saw", "friday", "cinema", "again")
+
+
+def rated_reviews(n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
+    rng = random.Random(seed)
+    stars = np.array([rng.choice(STARS) for _ in range(n)])
+    texts = [" ".join([*rng.sample(FILLER, 5), INTENSITY[s], *rng.sample(FILLER, 3)]) for s in stars]
+    return texts, stars
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[RatingHead, list[str], np.ndarray, np.ndarray]:
+    texts, stars = rated_reviews(1200)
+    p_positive = np.where(stars >= 7, 0.8, 0.2)  # a classifier that knows the side, not the intensity
+    fusion = np.arange(len(texts)) % 2 == 0
+    head = RatingHead(RatingConfig(n_bits=14)).fit(texts, stars, p_positive, fusion)
+    return head, texts, stars, p_positive
+
+
+def test_the_head_learns_the_intensity_the_classifier_does_not_know(fitted):
+    head, _, _, _ = fitted
+    texts, stars = rated_reviews(400, seed=1)
+    dist = head.predict_stars(texts, np.where(stars >= 7, 0.8, 0.2))
+    assert dist.shape == (400, len(STARS))
+    np.testing.assert_allclose(dist.sum(axis=1), 1.0)
+    predicted = median_stars(dist)
+    assert set(predicted) <= set(STARS)
+    assert (predicted == stars).mean() > 0.9
+    assert rating_metrics(stars, predicted)["mae"] < 0.3
+
+
+def test_save_and_load_give_the_same_distributions(fitted, tmp_path):
+    head, texts, _, p_positive = fitted
+    entry = head.save(tmp_path)
+    assert json.loads(json.dumps(entry))["stars"] == list(STARS)
+    again = RatingHead.load(tmp_path, entry)
+    np.testing.assert_array_equal(again.predict_stars(texts, p_positive), head.predict_stars(texts, p_positive))
+
+
+def test_a_rating_file_of_the_wrong_shape_is_refused_in_one_line(fitted, tmp_path):
+    head, _, _, _ = fitted
+    entry = head.save(tmp_path)
+    with np.load(tmp_path / RATING_FILE) as w:
+        arrays = dict(w)
+    arrays["fuse_coef"] = arrays["fuse_coef"][:, :3]
+    np.savez(tmp_path / RATING_FILE, **arrays)
+    with pytest.raises(ModelError, match="fuse_coef is not a float array of shape"):
+        RatingHead.load(tmp_path, entry)
+    with pytest.raises(ModelError, match="'rating' entry"):
+        RatingHead.load(tmp_path, {**entry, "stars": [1, 10]})
+
+
+def test_bad_training_input_is_refused(fitted):
+    texts, stars = rated_reviews(300)
+    with pytest.raises(InputError, match="ratings must be among"):
+        RatingHead().fit(texts, np.full(300, 5), np.full(300, 0.5), np.ones(300, bool))
+    with pytest.raises(InputError, match="at least 100 reviews"):
+        RatingHead().fit(texts, stars, np.full(300, 0.5), np.zeros(300, bool))
+
+
+def test_attach_keeps_the_models_files_and_every_surface_loads_the_head(fitted, toy_ngram_dir, tmp_path):
+    head, texts, _, _ = fitted
+    out = attach_rating(toy_ngram_dir, head, tmp_path / "rated")
+    before = json.loads((toy_ngram_dir / "manifest.json").read_text())["files"]
+    after = json.loads((out / "manifest.json").read_text())["files"]
+    assert {k: v for k, v in after.items() if k != RATING_FILE} == before
+    model = load_model(out)
+    assert model.rates and not load_model(toy_ngram_dir).rates
+    proba, stars = model.predict_proba_and_stars(texts[:5])
+    np.testing.assert_array_equal(proba, load_model(toy_ngram_dir).predict_proba(texts[:5]))
+    assert stars is not None and stars.shape == (5, len(STARS))
+    # A re-save keeps the head.
+    model.save(tmp_path / "resaved")
+    assert load_model(tmp_path / "resaved").rates
+
+
+def test_an_unlisted_rating_file_is_refused(fitted, toy_ngram_dir, tmp_path):
+    import shutil
+
+    copy = shutil.copytree(toy_ngram_dir, tmp_path / "copy")
+    fitted[0].save(copy)
+    with pytest.raises(ModelError, match=RATING_FILE):
+        load_model(copy)
+
+
+def test_train_rating_fits_on_validation_when_the_model_saw_all_of_train(tmp_path, monkeypatch):
+    counts = {
+        ("train", "pos"): 600,
+        ("train", "neg"): 600,
+        ("train", "unsup"): 2,
+        ("test", "pos"): 4,
+        ("test", "neg"): 4,
+    }
+    monkeypatch.setattr(data_module, "EXPECTED_COUNTS", counts)
+    archive = tar_fake_imdb(write_fake_imdb(tmp_path / "x", counts), tmp_path / "aclImdb_v1.tar.gz")
+    train("ngram", config=NgramConfig(n_bits=14), data=archive, split=SplitConfig(0.1, seed=0), out=tmp_path / "m")
+    model = train_rating(tmp_path / "m", out=tmp_path / "rated", config=RatingConfig(n_bits=14), data=archive)
+    entry = json.loads((tmp_path / "rated" / "manifest.json").read_text())["rating"]
+    validation = entry["metrics"]["validation"]
+    assert validation["n"] == 120 and validation["fusion_fitted_on_it"] is True
+    assert validation["polarity_accuracy"] > 0.9  # the generated reviews' side is easy; their stars are noise
+    assert load_model(tmp_path / "rated").rates and model.rates
+    with pytest.raises(InputError, match="records no train/validation split"):
+        model.info_["split"] = None
+        model.rating_head_ = None
+        model.save(tmp_path / "nosplit")
+        train_rating(tmp_path / "nosplit", data=archive)
+
+
+def test_a_transformer_trained_on_a_subset_names_the_reviews_it_left_out():
+    texts = [f"review {i}" for i in range(40)]
+    labels = np.array([i % 2 for i in range(40)])
+    unseen = TransformerClassifier(config=TransformerConfig(subset=10)).unseen_training_rows(texts, labels)
+    assert unseen.sum() == 30
+    assert TransformerClassifier(config=TransformerConfig(subset=0)).unseen_training_rows(texts, labels).sum() == 0
+
+
+@pytest.mark.parametrize(
+    ("sentence", "term", "clause"),
+    [
+        ("The acting is fine but the plot is dumb.", "plot", "but the plot is dumb."),
+        ("The acting is fine but the plot is dumb.", "acting", "The acting is fine "),
+        ("Although the acting is good, the film is a mess.", "acting", "Although the acting is good"),
+        ("Although the acting is good, the film is a mess.", "film", ", the film is a mess."),
+        ("Great music; awful effects.", "effects", "; awful effects."),
+        ("A film with no term here.", "ending", "A film with no term here."),
+    ],
+)
+def test_an_aspect_is_judged_on_its_clause(sentence, term, clause):
+    start, end = clause_span(sentence, term)
+    assert sentence[start:end] == clause
