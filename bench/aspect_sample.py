@@ -39,14 +39,20 @@ SEED, WITH_ASPECT, WITHOUT_ASPECT = 0, 150, 50
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None, help="dataset archive or folder (default: IMDB_DATA)")
-    parser.add_argument("--text-out", default="/root/work23/aspect-sample.jsonl", help="the labeller's file")
+    parser.add_argument(
+        "--split", default="test", choices=("test", "validation"), help="test: the evaluation set; validation: a dev set"
+    )
+    parser.add_argument("--text-out", default=None, help="the labeller's file (outside the repository)")
     parser.add_argument("--out", default=None, help="also write the JSON here (bench/results/)")
     args = parser.parse_args(argv)
-    text_out = Path(args.text_out).resolve()
+    dev = args.split == "validation"
+    ids_file = IDS.with_name("dev-ids.csv") if dev else IDS
+    text_out = Path(args.text_out or f"/root/work23/aspect-{'dev' if dev else 'sample'}.jsonl").resolve()
     if text_out.is_relative_to(ROOT):
         parser.error(f"--text-out {text_out} is inside the repository; review text is never committed")
 
-    test = load_imdb(args.data, progress=False).test
+    dataset = load_imdb(args.data, progress=False)
+    test = dataset.validation if dev else dataset.test
     texts, ids = test["text"].tolist(), test["id"].tolist()
     start = time.perf_counter()
     table = find_aspects(texts)
@@ -62,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     picked += [strata[False][i] for i in rng.choice(len(strata[False]), WITHOUT_ASPECT, replace=False)]
     items = [picked[i] for i in rng.permutation(len(picked))]
 
-    IDS.parent.mkdir(parents=True, exist_ok=True)
-    with IDS.open("w", encoding="utf-8", newline="") as file:
+    ids_file.parent.mkdir(parents=True, exist_ok=True)
+    with ids_file.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")
         writer.writerow(["item", "review_id", "sentence", "start", "end"])
         for item, (review, sentence, begin, end) in enumerate(items, start=1):
@@ -77,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     sentences = len(strata[True]) + len(strata[False])
     result = {
         "bench": "aspect_sample",
-        "split": "test",
+        "split": args.split,
         "seed": SEED,
         "reviews": len(texts),
         "sentences": sentences,
@@ -87,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         "sampled_with_aspect": WITH_ASPECT,
         "sampled_without_aspect": WITHOUT_ASPECT,
         "find_aspects_s": round(seconds, 2),
-        "ids": str(IDS.relative_to(ROOT)),
+        "ids": str(ids_file.relative_to(ROOT)),
         "text_out": str(text_out),
     }
     line = json.dumps(result)

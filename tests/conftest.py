@@ -18,6 +18,7 @@ import tarfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from imdb_sentiment import data as data_module
@@ -227,3 +228,46 @@ def toy_ngram_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return (
         NgramClassifier(config=NgramConfig(n_bits=14)).fit(texts, labels).save(tmp_path_factory.mktemp("toy") / "toy")
     )
+
+
+#: Words whose presence says how many stars a generated rated review gets (see make_rated_reviews).
+INTENSITY = {
+    1: "atrocious",
+    2: "awful",
+    3: "weak",
+    4: "mediocre",
+    7: "decent",
+    8: "good",
+    9: "great",
+    10: "masterpiece",
+}
+_RATED_FILLER = ("the", "film", "story", "scene", "cast", "music", "watched", "saw", "friday", "cinema", "again")
+
+
+def make_rated_reviews(n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """``n`` generated reviews whose stars (1-4, 7-10) are told by one word of :data:`INTENSITY`; they
+    mention the story, the cast and the music, so aspects are found in them."""
+    from imdb_sentiment.models.rating import STARS
+
+    rng = random.Random(seed)
+    stars = np.array([rng.choice(STARS) for _ in range(n)])
+    texts = [
+        " ".join([*rng.sample(_RATED_FILLER, 5), INTENSITY[s], *rng.sample(_RATED_FILLER, 3)]) + "." for s in stars
+    ]
+    return texts, stars
+
+
+@pytest.fixture(scope="session")
+def rated_toy_dir(tmp_path_factory: pytest.TempPathFactory, toy_ngram_dir: Path) -> Path:
+    """:func:`toy_ngram_dir` with a rating head (and clause scorer) fitted on generated rated reviews (read-only)."""
+    from imdb_sentiment import load_model
+    from imdb_sentiment.models.rating import RatingConfig, RatingHead, attach_rating
+
+    texts, stars = make_rated_reviews(1200)
+    model = load_model(toy_ngram_dir)
+    p = model.predict_proba(texts)[:, 1]
+    head = RatingHead(RatingConfig(n_bits=14)).fit(
+        texts, stars, np.where(stars >= 7, 0.8, 0.2), np.arange(1200) % 2 == 0
+    )
+    head.fit_clauses(texts, p, np.where(stars >= 7, 0.9, 0.1))
+    return attach_rating(toy_ngram_dir, head, tmp_path_factory.mktemp("rated") / "rated")

@@ -194,3 +194,13 @@ def test_trend_without_star_columns_and_its_errors():
         trend(frame, times(40, 20), freq="fortnight")
     with pytest.raises(InputError, match="one time per review"):
         trend(frame, times(40, 19))
+
+
+def test_share_adjusts_the_share_like_em_and_keeps_the_plain_star_means():
+    frame, _ = star_reviews(50, 30, seed=6)
+    em = summarize_groups(frame, stars=STARS, adjust="em", n_boot=0)
+    plain = summarize_groups(frame, stars=STARS, adjust="none", n_boot=0)
+    share = summarize_groups(frame, stars=STARS, adjust="share", n_boot=0)
+    np.testing.assert_allclose(share["share_positive"], em["share_positive"])
+    np.testing.assert_allclose(share["mean_rating"], plain["mean_rating"])
+    assert not np.allclose(share["share_positive"], plain["share_positive"])

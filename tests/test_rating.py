@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import random
 
 import numpy as np
 import pytest
 
-from conftest import tar_fake_imdb, write_fake_imdb
+from conftest import make_rated_reviews, tar_fake_imdb, write_fake_imdb
 from imdb_sentiment import data as data_module
 from imdb_sentiment import load_model
 from imdb_sentiment.audience.polarity import clause_span
@@ -20,25 +19,7 @@ from imdb_sentiment.models.transformer import TransformerClassifier
 from imdb_sentiment.models.transformer.config import TransformerConfig
 from imdb_sentiment.training import rating_metrics, train, train_rating
 
-# Words whose presence says how many stars a generated review gets.
-INTENSITY = {
-    1: "atrocious",
-    2: "awful",
-    3: "weak",
-    4: "mediocre",
-    7: "decent",
-    8: "good",
-    9: "great",
-    10: "masterpiece",
-}
-FILLER = ("the", "film", "story", "scene", "cast", "music", "watched", "saw", "friday", "cinema", "again")
-
-
-def rated_reviews(n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
-    rng = random.Random(seed)
-    stars = np.array([rng.choice(STARS) for _ in range(n)])
-    texts = [" ".join([*rng.sample(FILLER, 5), INTENSITY[s], *rng.sample(FILLER, 3)]) for s in stars]
-    return texts, stars
+rated_reviews = make_rated_reviews
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +143,36 @@ def test_a_transformer_trained_on_a_subset_names_the_reviews_it_left_out():
 def test_an_aspect_is_judged_on_its_clause(sentence, term, clause):
     start, end = clause_span(sentence, term)
     assert sentence[start:end] == clause
+
+
+# Reviews written for this test (none from the dataset): the labelled data has no 5s and 6s, so a mixed
+# review cannot be taught its middling rating; the shipped head should still keep it off the extremes and
+# say it is unsure (a spread-out distribution), where a clear review gets a sharp one at an end.
+MIXED = [
+    "The acting is superb and the photography is beautiful, but the story is thin and the last hour drags. "
+    "Worth seeing once, no more.",
+    "Some scenes are wonderful and others are dreadful. I laughed a lot in the first half and was bored in the "
+    "second. An uneven film.",
+    "Not great, not terrible. The cast does what it can with a so-so script. Average in every way.",
+    "Good performances and a lovely score, though the plot is predictable and the ending is weak.",
+]
+CLEAR = [
+    "A masterpiece. The finest film of the decade, flawless from start to finish.",
+    "The worst film I have ever seen. Awful acting, no plot, a total waste of time.",
+]
+
+
+def test_the_shipped_head_keeps_mixed_reviews_off_the_extremes_and_unsure():
+    from imdb_sentiment.pretrained import resolve
+
+    model = load_model(resolve(None))
+    assert model.rates
+    _, mixed = model.predict_proba_and_stars(MIXED)
+    _, clear = model.predict_proba_and_stars(CLEAR)
+    assert set(median_stars(mixed)) <= {3, 4, 7, 8}
+    assert list(median_stars(clear)) == [10, 1]
+
+    def entropy(dist):
+        return -(dist * np.log(np.clip(dist, 1e-12, 1))).sum(axis=1)
+
+    assert entropy(mixed).min() > entropy(clear).max()

@@ -18,7 +18,7 @@ from imdb_sentiment.audience.resample import GroupEstimates, estimate
 from imdb_sentiment.errors import ConfigError, InputError
 
 #: The estimators :func:`summarize_groups` offers.
-ADJUSTMENTS = ("em", "none")
+ADJUSTMENTS = ("em", "share", "none")
 
 
 def summarize_groups(
@@ -40,7 +40,8 @@ def summarize_groups(
             ``label`` (true 0/1) and ``true_rating`` (true stars), summarised beside the estimates.
         stars: The star ratings the model predicts, e.g. ``(1, 2, 3, 4, 7, 8, 9, 10)``.
         adjust: ``"em"`` corrects for label shift (each group's share and star distribution by EM, pulled
-            towards the pooled estimate); ``"none"`` reports plain means of the model's outputs.
+            towards the pooled estimate); ``"share"`` corrects the share only (the star distribution is the
+            mean of the reviews'); ``"none"`` reports plain means of the model's outputs.
         share_prior: Weight of the pooled share in each group's estimate, in pseudo-reviews.
         rating_prior: Weight of the pooled star distribution, in pseudo-reviews.
         level: Coverage of the intervals.

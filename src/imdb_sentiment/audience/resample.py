@@ -93,7 +93,7 @@ def estimate(
                 p=p,
                 q=q,
                 likelihood=q / q_bar,
-                share=_pooled_share(p) if adjust == "em" else float(p.mean()),
+                share=_pooled_share(p) if adjust != "none" else float(p.mean()),
                 distribution=q_bar / q_bar.sum(),
                 stars=star_values,
                 adjust=adjust,
@@ -213,6 +213,8 @@ class _Pool:
         share = quantify.prevalence(
             self.p[idx], share_weights, centre=self.share, strength=self.share_prior, start=start[0], tol=tol
         )
+        if self.adjust == "share":  # the share corrected, the star distribution as the model gives it
+            return share, quantify.weighted_mean(self.q[idx], rating_weights)
         dist = quantify.distribution(
             self.likelihood[idx],
             rating_weights,

@@ -32,7 +32,8 @@ def predict(
     max_chars: Annotated[int, typer.Option(help="Longer reviews are refused, as by score.")] = 100_000,
     output: Annotated[Path | None, typer.Option(help="Write the JSON lines here instead of stdout.")] = None,
 ) -> None:
-    """Classify reviews: one JSON line each, {"label", "probability", "p_positive"}."""
+    """Classify reviews: one JSON line each, {"label", "probability", "p_positive", "rating"} (rating: the
+    predicted 1-10 stars, when the model has a rating head, as the shipped one does)."""
     from imdb_sentiment.io.readers import read_table
     from imdb_sentiment.io.readers import text_column as read_texts
     from imdb_sentiment.io.writers import write_jsonl

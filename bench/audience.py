@@ -1,0 +1,209 @@
+"""Audience figures on IMDb's test split against a peer measured in the same run; prints one JSON object.
+
+    python bench/audience.py [MODEL] [--data PATH] [--limit N] [--out FILE]
+
+``--limit`` summarises whole films drawn at random up to about N reviews (a quick check, not the figures).
+
+Runs ``imdb-sentiment summarize --split test`` (the library call, timed, progress bar on stderr) with the
+model (default: the shipped one, which carries the rating head), then measures:
+
+- **ratings**, per review: MAE, RMSE, exact and within-one-star accuracy of the predicted stars, the
+  polarity they imply (>= 5.5) and the classifier's own accuracy; against the peer of issue 23:
+  scikit-learn ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)`` + ``Ridge(alpha=1)``
+  fitted on the 25,000 training reviews' stars (train + validation: the peer has nothing to tune);
+- **films** with >= 10 test reviews: Spearman and Pearson between predicted and true mean rating, MAE of
+  the mean rating and of the share positive, for the run's estimator (``em``), plain means (``none``)
+  and the peer (mean predicted rating; share of predicted ratings >= 5.5);
+- **aspects**, on the 200 blind-labelled sentences of ``bench/aspects/``: precision of the detected
+  (sentence, aspect) pairs, recall (weighted by the sampling strata), and polarity accuracy on the
+  detected pairs the labeller gave a positive or negative polarity, beside the review's own label as a
+  polarity baseline;
+- **time**: the whole ``summarize`` run (scoring, aspects, groups, report) in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from scipy.stats import pearsonr, spearmanr
+
+from imdb_sentiment import load_imdb
+from imdb_sentiment.audience.groups import summarize_groups
+from imdb_sentiment.audience.summarize import GROUPS, REVIEWS, SummarizeConfig, summarize
+from imdb_sentiment.config import ScoreConfig
+from imdb_sentiment.models.rating import STARS, median_stars
+from imdb_sentiment.pretrained import resolve
+from imdb_sentiment.training import rating_metrics
+
+ASPECT_DIR = Path(__file__).resolve().parent / "aspects"
+MIN_REVIEWS = 10
+
+
+def emit(result: dict, out: str | None) -> None:
+    text = json.dumps(result)
+    print(text)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text + "\n")
+
+
+def film_figures(films: pd.DataFrame, rating: str, share: str) -> dict:
+    big = films[films["n"] >= MIN_REVIEWS]
+    return {
+        "films": len(big),
+        "spearman_mean_rating": float(spearmanr(big[rating], big["true_mean_rating"]).statistic),
+        "pearson_mean_rating": float(pearsonr(big[rating], big["true_mean_rating"]).statistic),
+        "mae_mean_rating": float((big[rating] - big["true_mean_rating"]).abs().mean()),
+        "spearman_share_positive": float(spearmanr(big[share], big["true_share_positive"]).statistic),
+        "mae_share_positive": float((big[share] - big["true_share_positive"]).abs().mean()),
+    }
+
+
+def peer(train: pd.DataFrame, test: pd.DataFrame) -> tuple[dict, np.ndarray]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import Ridge
+
+    start = time.perf_counter()
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    model = Ridge(alpha=1.0).fit(vectorizer.fit_transform(train["text"]), train["rating"])
+    seconds = time.perf_counter() - start
+    predicted = np.clip(model.predict(vectorizer.transform(test["text"])), 1, 10)
+    return {"train_seconds": round(seconds, 1), **rating_metrics(test["rating"].to_numpy(), predicted)}, predicted
+
+
+def aspect_figures(reviews: pd.DataFrame) -> dict:
+    ids = pd.read_csv(ASPECT_DIR / "sample-ids.csv")
+    labels = pd.read_csv(ASPECT_DIR / "labels.csv", keep_default_na=False)
+    sample = ids.merge(labels, on="item")
+    by_id = reviews.set_index("id")
+    gold: dict[int, dict[str, str]] = {}
+    found: dict[int, dict[str, float]] = {}
+    review_label: dict[int, int] = {}
+    sample = sample[sample["review_id"].isin(reviews["id"])]
+    for row in sample.itertuples():
+        gold[row.item] = dict(part.split(":") for part in row.aspects.split(";") if part)
+        mentions = by_id.loc[row.review_id, "aspects"]
+        found[row.item] = {
+            m["aspect"]: m["p_positive"]
+            for m in (mentions if mentions is not None else [])
+            if m["sentence"] == row.sentence
+        }
+        review_label[row.item] = int(by_id.loc[row.review_id, "p_positive"] >= 0.5)
+    pairs = [(i, a) for i in found for a in found[i]]
+    hits = [(i, a) for i, a in pairs if a in gold[i]]
+    polar = [(i, a) for i, a in hits if gold[i][a] in "+-"]
+    ours = [(found[i][a] >= 0.5) == (gold[i][a] == "+") for i, a in polar]
+    baseline = [(review_label[i] == 1) == (gold[i][a] == "+") for i, a in polar]
+    # Recall: the labeller's pairs the finder also found, each stratum weighted by its size in the test split.
+    strata = {"found": (91_864, 150), "none": (216_928, 50)}
+    stratum = {i: ("found" if found[i] else "none") for i in found}
+    weighted_gold = weighted_hit = 0.0
+    for i, aspects in gold.items():
+        weight = strata[stratum[i]][0] / strata[stratum[i]][1]
+        weighted_gold += weight * len(aspects)
+        weighted_hit += weight * sum(a in found[i] for a in aspects)
+    per_aspect = {}
+    for aspect in sorted({a for _, a in pairs}):
+        mine = [(i, a) for i, a in pairs if a == aspect]
+        per_aspect[aspect] = {"detected": len(mine), "correct": sum(a in gold[i] for i, a in mine)}
+    return {
+        "sentences": len(sample),
+        "detected_pairs": len(pairs),
+        "precision": len(hits) / len(pairs) if pairs else None,
+        "recall_weighted": weighted_hit / weighted_gold if weighted_gold else None,
+        "polar_pairs": len(polar),
+        "polarity_accuracy": float(np.mean(ours)) if ours else None,
+        "polarity_accuracy_review_label": float(np.mean(baseline)) if baseline else None,
+        "per_aspect": per_aspect,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", nargs="?", default=None)
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    model_dir = resolve(args.model)
+    dataset = load_imdb(args.data)
+    train = pd.concat([dataset.train, dataset.validation])
+    test = dataset.test
+    peer_figures, peer_rating_all = peer(train, test)
+    peer_rating = peer_rating_all
+
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        result = summarize(
+            model_dir,
+            None,
+            folder,
+            SummarizeConfig(),
+            ScoreConfig(batch_size=1024),
+            split="test",
+            data=args.data,
+            limit=args.limit,
+            progress=True,
+        )
+        seconds = time.perf_counter() - start
+        reviews = pq.read_table(Path(folder) / REVIEWS).to_pandas()
+        groups = pd.read_csv(Path(folder) / GROUPS, dtype={"group": str})
+    if args.limit:
+        test = test[test["id"].isin(reviews["id"])]
+        peer_rating = peer_rating_all[dataset.test["id"].isin(reviews["id"]).to_numpy()]
+    stars = reviews[[f"stars_{s}" for s in STARS]].to_numpy()
+    ours = rating_metrics(reviews["rating"].to_numpy(), median_stars(stars), reviews["p_positive"].to_numpy())
+    frame = pd.DataFrame({"group": reviews["film"], "p_positive": reviews["p_positive"]})
+    frame[[f"stars_{s}" for s in STARS]] = stars
+    frame["label"] = (reviews["rating"] >= 7).astype(int)
+    frame["true_rating"] = reviews["rating"]
+    plain = summarize_groups(frame, stars=STARS, adjust="none", n_boot=0)
+    by_film = test.assign(peer=peer_rating).groupby("film")
+    peer_films = pd.DataFrame(
+        {
+            "n": by_film.size(),
+            "peer_rating": by_film["peer"].mean(),
+            "peer_share": by_film["peer"].apply(lambda r: float((r >= 5.5).mean())),
+            "true_mean_rating": by_film["rating"].mean(),
+            "true_share_positive": by_film["label"].mean(),
+        }
+    )
+    emit(
+        {
+            "bench": "audience",
+            "model": str(args.model or "pretrained"),
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "reviews": len(reviews),
+            "summarize_seconds": round(seconds, 1),
+            "score_seconds": result.score_seconds,
+            "target_seconds": 600,
+            "rating": ours,
+            "peer_rating": peer_figures,
+            "mae_vs_peer": ours["mae"] / peer_figures["mae"],
+            "films": {
+                "em": film_figures(groups, "mean_rating", "share_positive"),
+                "none": film_figures(plain, "mean_rating", "share_positive"),
+                "peer": film_figures(peer_films, "peer_rating", "peer_share"),
+            },
+            "aspects": aspect_figures(reviews),
+            "command": "python bench/audience.py " + " ".join(sys.argv[1:]),
+        },
+        args.out,
+    )
+
+
+if __name__ == "__main__":
+    main()

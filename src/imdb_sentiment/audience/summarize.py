@@ -1,0 +1,382 @@
+"""``summarize``: per-group audience figures from a file of reviews of any size.
+
+Two passes. The first is :func:`imdb_sentiment.batch.score` with ``detail`` on: it streams the input
+(local threads or Ray), and per review writes P(positive), the star distribution and the aspect
+mentions to ``DIR/reviews.parquet`` (resumable, like any ``score`` run). The second reads back only the
+columns it needs and writes ``DIR/groups.csv`` (one row per group:
+:func:`~imdb_sentiment.audience.groups.summarize_groups`), ``DIR/aspects.csv`` (one row per group and
+aspect: :func:`~imdb_sentiment.audience.aspect_stats.summarize_aspects`) and ``DIR/report.html``.
+
+With ``split="test"`` (or ``"train"``) the input is IMDb itself, grouped by film, and the true share
+positive and mean rating stand beside the estimates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from imdb_sentiment.config import Config, ScoreConfig, require
+from imdb_sentiment.errors import InputError
+from imdb_sentiment.models.base import SentimentModel
+from imdb_sentiment.models.rating import STARS
+
+#: Files written into the output folder.
+REVIEWS, GROUPS, ASPECTS, REPORT = "reviews.parquet", "groups.csv", "aspects.csv", "report.html"
+_ROW = "__row"  # the input row number, added when the input has no id column
+
+
+@dataclasses.dataclass(frozen=True)
+class SummarizeConfig(Config):
+    """How reviews are grouped and summarised (the priors were chosen on training films; docs/audience.md)."""
+
+    #: The input column naming each review's group (a film, a platform, a region); ``film`` for IMDb.
+    group_column: str = "film"
+    #: An input column of dates or times: adds a trend over time to the report.
+    time_column: str = ""
+    #: The input column identifying each review in the examples (empty: ``id`` if present, else row numbers).
+    id_column: str = ""
+    #: ``share``: correct each group's share positive for label shift, ratings as predicted; ``em``: the
+    #: star distribution too; ``none``: plain means (audience/groups.py; the choice: docs/audience.md).
+    adjust: str = "share"
+    #: Pseudo-reviews of the pooled share in each group's estimate.
+    share_prior: float = 0.1
+    #: Pseudo-reviews of the pooled star distribution in each group's estimate.
+    rating_prior: float = 0.5
+    #: Example sentences kept per group, aspect and side.
+    examples: int = 3
+    #: Groups with fewer reviews are left out of the report's rankings (they stay in groups.csv).
+    min_reviews: int = 10
+    #: Bootstrap resamples for the intervals.
+    n_boot: int = 200
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        require(bool(self.group_column), name, "group_column must not be empty")
+        require(self.adjust in ("em", "share", "none"), name, f"adjust must be em, share or none, got {self.adjust!r}")
+        require(self.share_prior >= 0 and self.rating_prior >= 0, name, "priors must be >= 0")
+        require(self.examples >= 0 and self.min_reviews >= 1 and self.n_boot >= 0, name, "counts must be >= 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class SummaryResult:
+    """What :func:`summarize` wrote and how long it took."""
+
+    folder: Path
+    reviews: int
+    errors: int
+    groups: int
+    mentions: int
+    seconds: float
+    score_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(self).items()}
+
+
+def summarize(
+    model: SentimentModel | str | Path,
+    input: str | Path | None,
+    output: str | Path,
+    config: SummarizeConfig | None = None,
+    score_config: ScoreConfig | None = None,
+    *,
+    split: str = "",
+    data: str | Path | None = None,
+    limit: int = 0,
+    progress: bool = True,
+) -> SummaryResult:
+    """Summarise reviews by group into ``output`` (a folder): groups.csv, aspects.csv, report.html.
+
+    Args:
+        model: A saved model's folder or a fitted model (with a rating head for ratings; see
+            ``imdb-sentiment train-rating``).
+        input: A file or folder of reviews in any format ``score`` reads; ``None`` with ``split``.
+        output: The folder to write (created; its files are replaced).
+        config: Grouping and estimation settings.
+        score_config: Reading and scoring settings (text column, batch size, workers, engine, resume).
+        split: ``"test"`` or ``"train"``: summarise IMDb's own split by film, true figures beside.
+        data: The dataset archive or folder for ``split``.
+        limit: With ``split``: only whole films drawn at random (seeded) until about this many reviews.
+        progress: Progress bars.
+
+    Raises:
+        InputError: the input lacks the group, time or text column, or neither/both of input and split.
+        ModelError: the model cannot be loaded.
+    """
+    from imdb_sentiment.batch import score
+
+    config = config or SummarizeConfig()
+    start = time.perf_counter()
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--output {folder} is a file; summarize writes a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    if (input is None) == (not split):
+        raise InputError("give either an input file or --split test|train")
+    if split:
+        input = _write_split(split, data, folder, limit)
+        config = dataclasses.replace(config, group_column="film", id_column="id")
+    source = Path(str(input))
+    base = score_config or ScoreConfig()
+    columns = _input_columns(source, base.text_column) if str(input) != "-" else None
+    id_column = config.id_column or ("id" if columns and "id" in columns else "")
+    for needed in (config.group_column, config.time_column, config.id_column):
+        if needed and columns is not None and needed not in columns:
+            raise InputError(f"the input has no column {needed!r}; its columns are: {', '.join(columns)}")
+    keep = [c for c in (id_column, config.group_column, config.time_column) if c]
+    if split:
+        keep += ["label", "rating"]
+    scored = score(
+        model,
+        source,
+        folder / REVIEWS,
+        dataclasses.replace(base, detail=True, id_columns=tuple(dict.fromkeys(keep))),
+        progress=progress,
+    )
+    if split:
+        source.unlink(missing_ok=True)  # the split's reviews, written for the scorer: not the user's file
+    reviews = pq.read_table(folder / REVIEWS).to_pandas()
+    groups, aspects, trend = _tables(reviews, config, id_column, truth=bool(split))
+    _write_csv(groups, folder / GROUPS)
+    _write_csv(aspects, folder / ASPECTS)
+    from imdb_sentiment.audience.report import write_report
+
+    title = f"IMDb {split} reviews by film" if split else f"{source.name} by {config.group_column}"
+    notes = {"model": str(getattr(model, "name", model)), "adjust": config.adjust, "reviews": f"{len(reviews):,}"}
+    write_report(
+        folder, groups=groups, aspects=aspects, trend=trend, title=title, notes=notes, min_reviews=config.min_reviews
+    )
+    return SummaryResult(
+        folder=folder,
+        reviews=int(scored.scored),
+        errors=int(scored.errors),
+        groups=len(groups),
+        mentions=int(aspects["mentions"].sum()) if len(aspects) else 0,
+        seconds=round(time.perf_counter() - start, 1),
+        score_seconds=round(scored.seconds, 1),
+    )
+
+
+def _tables(
+    reviews: pd.DataFrame, config: SummarizeConfig, id_column: str, *, truth: bool
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    from imdb_sentiment.audience.aspect_stats import summarize_aspects
+    from imdb_sentiment.audience.groups import summarize_groups, trend
+
+    stars = [f"stars_{s}" for s in STARS]
+    reviews = reviews[reviews["p_positive"].notna()].reset_index(drop=True)
+    if reviews.empty:
+        raise InputError("no review could be scored; see the errors file beside reviews.parquet")
+    if reviews[stars].isna().any(axis=None):
+        raise InputError("the model has no rating head; add one with `imdb-sentiment train-rating MODEL_DIR`")
+    group = reviews[config.group_column].astype("string").fillna("(none)")
+    frame = pd.DataFrame({"group": group, "p_positive": reviews["p_positive"]})
+    frame[stars] = reviews[stars].to_numpy()
+    if truth:
+        frame["label"] = (reviews["rating"] >= 7).astype(int)
+        frame["true_rating"] = reviews["rating"]
+    groups = summarize_groups(
+        frame,
+        stars=STARS,
+        adjust=config.adjust,
+        share_prior=config.share_prior,
+        rating_prior=config.rating_prior,
+        n_boot=config.n_boot,
+        seed=config.seed,
+    )
+    ids = reviews[id_column].astype(str) if id_column else pd.Series(np.arange(1, len(reviews) + 1)).astype(str)
+    lists = reviews["aspects"]
+    counts = lists.map(lambda m: 0 if m is None else len(m)).to_numpy()
+    flat = [m for row in lists if row is not None for m in row]
+    mentions = pd.DataFrame(flat, columns=["aspect", "sentence", "start", "end", "text", "clause", "p_positive"])
+    mentions.insert(0, "review_id", np.repeat(ids.to_numpy(), counts))
+    mentions.insert(0, "group", np.repeat(group.to_numpy(), counts))
+    aspects = summarize_aspects(mentions, examples=config.examples)
+    timeline = None
+    if config.time_column:
+        when = pd.to_datetime(reviews[config.time_column], errors="coerce", utc=True)
+        if when.notna().any():
+            timeline = trend(frame[when.notna().to_numpy()], when[when.notna()], top_groups=5, n_boot=config.n_boot)
+    return groups, aspects, timeline
+
+
+def _write_split(split: str, data: str | Path | None, folder: Path, limit: int) -> Path:
+    from imdb_sentiment.data import load_imdb
+
+    if split not in ("train", "test"):
+        raise InputError(f"--split must be train or test, got {split!r}")
+    dataset = load_imdb(data)
+    frame = dataset.test if split == "test" else pd.concat([dataset.train, dataset.validation]).sort_values("id")
+    if limit:
+        films = frame.groupby("film").size().sample(frac=1.0, random_state=0)
+        chosen = films.index[: int(np.searchsorted(films.cumsum().to_numpy(), limit)) + 1]
+        frame = frame[frame["film"].isin(chosen)]
+    path = folder / f".{split}-reviews.parquet"
+    pq.write_table(pa.Table.from_pandas(frame[["id", "film", "label", "rating", "text"]], preserve_index=False), path)
+    return path
+
+
+def _input_columns(source: Path, text_column: str) -> list[str] | None:
+    """The columns of the first input file, without reading its rows (``None`` when unknown up front)."""
+    from imdb_sentiment.io.readers import input_files, read_chunks
+
+    files = input_files(source)
+    for chunk in read_chunks(files[:1], 64, text_column, None):
+        return list(chunk.table.column_names)
+    return None
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    from imdb_sentiment._atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+
+
+def summarize_texts(
+    model: SentimentModel | str | Path,
+    texts: Sequence[str],
+    groups: Sequence[str],
+    ids: Sequence[str | None] | None = None,
+    times: Sequence[str | None] | None = None,
+    config: SummarizeConfig | None = None,
+    *,
+    p_positive: np.ndarray | None = None,
+    stars: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Per-group figures and aspects of a list of reviews held in memory, as JSON-ready lists of dicts.
+
+    The same figures as :func:`summarize` gives for a file of these reviews (the same detail columns and
+    the same tables), without writing anything: for the Python API and the HTTP API's ``/v1/summarize``.
+    Missing figures (an interval without resamples) are ``None``, never NaN.
+
+    Args:
+        model: A fitted model with a rating head, or a saved model's folder.
+        texts: The reviews.
+        groups: Each review's group (a film, a platform), as text.
+        ids: Each review's id in the aspect examples (``None`` for one: its 1-based position).
+        times: Each review's date or time, ISO 8601 (``"2024-05-01"``, ``"2024-05-01T20:15:00+02:00"``) or
+            ``None``; given, the result has a ``trend`` over time.
+        config: Estimation settings (``adjust``, priors, ``examples``, ``n_boot``, ``seed``); its column
+            names are not used.
+        p_positive: The model's P(positive) per review when already computed (the HTTP API scores through
+            its micro-batcher); default: computed here.
+        stars: With ``p_positive``, the rating head's distributions per review; default: computed here.
+
+    Returns:
+        ``{"groups": [...], "aspects": [...], "trend": [...] or None}``. A group: ``group, n,
+        share_positive, share_positive_low, share_positive_high, mean_rating, mean_rating_low,
+        mean_rating_high`` and ``stars`` (``{"1": p, ..., "10": p}``, the estimated distribution). An aspect
+        row: the columns of :func:`~imdb_sentiment.audience.aspect_stats.summarize_aspects`, its examples
+        as lists of ``{"review_id", "text", "p_positive"}``. A trend row: the columns of
+        :func:`~imdb_sentiment.audience.groups.trend` (``group`` ``None`` for all reviews; ``period`` the
+        ISO date it starts).
+
+    Raises:
+        InputError: a review is empty or not text, the lists differ in length, a time is not ISO 8601, or
+            the model has no rating head.
+        ConfigError: ``config`` is invalid.
+    """
+    from imdb_sentiment.audience.aspect_stats import read_examples
+    from imdb_sentiment.audience.detail import detail_columns
+    from imdb_sentiment.models.registry import load_model
+    from imdb_sentiment.scoring import check_texts
+
+    config = config or SummarizeConfig()
+    if not isinstance(model, SentimentModel):
+        model = load_model(model)
+    if isinstance(texts, str):
+        raise InputError("expected a list of reviews, got one string; wrap it in a list: [text]")
+    texts = check_texts(texts, None, lambda i: f"review {i + 1}")
+    n = len(texts)
+    if n == 0:
+        raise InputError("give at least one review to summarise")
+    for name, values in (("groups", groups), ("ids", ids), ("times", times)):
+        if values is not None and (isinstance(values, str) or len(values) != n):
+            got = "one string" if isinstance(values, str) else len(values)
+            raise InputError(f"give one of {name} per review: a list of {n}, got {got}")
+    if model.rating_head_ is None:
+        raise InputError("the model has no rating head; add one with `imdb-sentiment train-rating MODEL_DIR`")
+    frame = pd.DataFrame({"group": pd.Series(list(groups), dtype=object)})
+    when = _parse_times(times) if times is not None and any(t is not None for t in times) else None
+    if when is not None:
+        frame["time"] = when
+    if ids is not None:
+        frame["id"] = [str(i + 1) if v is None else str(v) for i, v in enumerate(ids)]
+    if p_positive is None:
+        proba, stars = model.predict_proba_and_stars(texts)
+        p_positive = proba[:, 1]
+    p_positive = np.asarray(p_positive, dtype=np.float64)
+    if stars is None:
+        stars = model.rating_head_.predict_stars(texts, p_positive)
+    frame["p_positive"] = p_positive
+    # The per-review detail summarize() writes to reviews.parquet, read back the same way.
+    detail = pa.table(detail_columns(model, texts, np.ones(n, dtype=bool), p_positive, stars)).to_pandas()
+    frame = pd.concat([frame, detail], axis=1)
+    columns = dataclasses.replace(
+        config, group_column="group", time_column="time" if when is not None else "", id_column=""
+    )
+    groups_table, aspects_table, trend_table = _tables(frame, columns, "id" if ids is not None else "", truth=False)
+    star_names = [f"stars_{s}" for s in STARS]
+    out_groups = []
+    for row in groups_table.to_dict("records"):
+        item = {k: _plain(v) for k, v in row.items() if k not in star_names}
+        item["stars"] = {name[6:]: _plain(row[name]) for name in star_names}
+        out_groups.append(item)
+    out_aspects = []
+    for row in aspects_table.to_dict("records"):
+        item = {k: _plain(v) for k, v in row.items()}
+        for side in ("positive_examples", "negative_examples"):
+            item[side] = read_examples(row[side])
+        out_aspects.append(item)
+    out_trend = None
+    if trend_table is not None:
+        out_trend = [{k: _plain(v) for k, v in row.items()} for row in trend_table.to_dict("records")]
+    return {"groups": out_groups, "aspects": out_aspects, "trend": out_trend}
+
+
+def parse_time(value: str) -> datetime:
+    """A review's date or time in ISO 8601 (``2024-05-01``, ``2024-05-01T20:15:00Z``, ``2024-05-01 20:15+02:00``).
+
+    Raises:
+        InputError: ``value`` is not one.
+    """
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{str(value)[:40]!r} is not an ISO 8601 date or time (e.g. 2024-05-01 or 2024-05-01T20:15:00Z)"
+        ) from None
+
+
+def _parse_times(times: Sequence[str | None]) -> pd.Series:
+    """:func:`parse_time` of each, as UTC timestamps (a time without a zone is taken as UTC; NaT for ``None``)."""
+    parsed = []
+    for i, value in enumerate(times):
+        try:
+            parsed.append(None if value is None else parse_time(value))
+        except InputError as exc:
+            raise InputError(f"review {i + 1}'s time {exc}") from None
+    return pd.to_datetime(pd.Series(parsed, dtype=object), errors="coerce", utc=True)
+
+
+def _plain(value: object) -> object:
+    """A table cell as plain JSON: NumPy numbers as Python's, NaN and NaT as ``None``, timestamps as ISO text."""
+    if value is None or value is pd.NaT or (isinstance(value, float | np.floating) and np.isnan(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

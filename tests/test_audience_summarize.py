@@ -1,0 +1,114 @@
+"""``summarize``: a file of reviews of any size into per-group figures, aspects and a report."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from conftest import make_rated_reviews
+from imdb_sentiment.audience.summarize import SummarizeConfig, summarize
+from imdb_sentiment.cli import app
+from imdb_sentiment.errors import ConfigError, InputError
+
+GROUP_COLUMNS = [
+    "group",
+    "n",
+    "share_positive",
+    "share_positive_low",
+    "share_positive_high",
+    "mean_rating",
+    "mean_rating_low",
+    "mean_rating_high",
+]
+
+
+@pytest.fixture
+def reviews_csv(tmp_path):
+    texts, stars = make_rated_reviews(90, seed=5)
+    frame = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(90)],
+            # Film A gets the good reviews, film C the bad ones, <script> a mix: the groups must differ.
+            "film": np.where(stars >= 9, "A", np.where(stars <= 2, "C", "<script>alert(1)</script>")),
+            "date": [f"2024-{1 + i % 12:02d}-01" for i in range(90)],
+            "text": texts,
+            "stars": stars,
+        }
+    )
+    frame.loc[3, "text"] = ""  # a row that cannot be scored: it goes to the errors file, not the figures
+    path = tmp_path / "reviews.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def test_summarize_writes_groups_aspects_a_report_and_the_scored_reviews(rated_toy_dir, reviews_csv, tmp_path):
+    path, frame = reviews_csv
+    out = tmp_path / "summary"
+    result = summarize(rated_toy_dir, path, out, SummarizeConfig(time_column="date", n_boot=50), progress=False)
+    assert (result.reviews, result.errors) == (89, 1)
+    groups = pd.read_csv(out / "groups.csv")
+    assert list(groups.columns[: len(GROUP_COLUMNS)]) == GROUP_COLUMNS
+    assert groups["n"].sum() == 89 and set(groups["group"]) == set(frame["film"])
+    by = groups.set_index("group")
+    mixed = "<script>alert(1)</script>"
+    assert by.loc["A", "mean_rating"] > by.loc[mixed, "mean_rating"] > by.loc["C", "mean_rating"]
+    assert by.loc["A", "mean_rating"] - by.loc["C", "mean_rating"] > 3
+    assert by.loc["A", "share_positive"] > by.loc[mixed, "share_positive"] > by.loc["C", "share_positive"]
+    assert (groups["share_positive_low"] <= groups["share_positive"]).all()
+    assert (groups["share_positive"] <= groups["share_positive_high"]).all()
+    aspects = pd.read_csv(out / "aspects.csv")
+    assert {"story", "acting", "music"} <= set(aspects["aspect"])
+    example = json.loads(aspects["positive_examples"].dropna().iloc[0])[0]
+    assert example["review_id"] in set(frame["id"])
+    reviews = pq.read_table(out / "reviews.parquet").to_pandas()
+    assert {"id", "film", "date", "label", "p_positive", "rating", "stars_1", "stars_10", "aspects"} <= set(reviews)
+    assert set(reviews["rating"].dropna()) <= {1, 2, 3, 4, 7, 8, 9, 10}
+    html = (out / "report.html").read_text()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_missing_group_column_or_a_model_without_rating_is_one_clear_error(
+    rated_toy_dir, toy_ngram_dir, reviews_csv, tmp_path
+):
+    path, _ = reviews_csv
+    with pytest.raises(InputError, match="no column 'region'"):
+        summarize(rated_toy_dir, path, tmp_path / "a", SummarizeConfig(group_column="region"), progress=False)
+    with pytest.raises(InputError, match="no rating head; add one with `imdb-sentiment train-rating"):
+        summarize(toy_ngram_dir, path, tmp_path / "b", progress=False)
+    with pytest.raises(InputError, match="either an input file or --split"):
+        summarize(rated_toy_dir, None, tmp_path / "c", progress=False)
+    with pytest.raises(ConfigError, match="adjust must be em, share or none"):
+        SummarizeConfig(adjust="median")
+
+
+def test_the_cli_summarizes_and_reports_bad_input_in_one_line(rated_toy_dir, reviews_csv, tmp_path):
+    path, _ = reviews_csv
+    runner = CliRunner()
+    ok = runner.invoke(
+        app, ["summarize", str(path), "--output", str(tmp_path / "s"), "--model", str(rated_toy_dir), "--quiet"]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "summarised 89 reviews in 3 groups" in ok.output
+    bad = runner.invoke(
+        app,
+        ["summarize", str(path), "--output", str(tmp_path / "t"), "--model", str(rated_toy_dir), "--group-column", "x"],
+    )
+    assert bad.exit_code == 2
+    assert bad.output.strip().count("\n") == 0 and "no column 'x'" in bad.output
+
+
+def test_split_summarises_imdb_by_film_with_the_true_figures(rated_toy_dir, fake_imdb_archive, tmp_path):
+    out = tmp_path / "imdb"
+    result = summarize(
+        rated_toy_dir, None, out, SummarizeConfig(n_boot=20), split="test", data=fake_imdb_archive, progress=False
+    )
+    groups = pd.read_csv(out / "groups.csv")
+    assert result.reviews == groups["n"].sum() == 40
+    assert {"true_share_positive", "true_mean_rating"} <= set(groups.columns)
+    assert groups["group"].str.match(r"tt\d{7}$").all()
+    assert not list(out.glob(".*"))  # the split's reviews written for the scorer are gone
