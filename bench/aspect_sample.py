@@ -40,7 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None, help="dataset archive or folder (default: IMDB_DATA)")
     parser.add_argument(
-        "--split", default="test", choices=("test", "validation"), help="test: the evaluation set; validation: a dev set"
+        "--split",
+        default="test",
+        choices=("test", "validation"),
+        help="test: the evaluation set; validation: a dev set",
     )
     parser.add_argument("--text-out", default=None, help="the labeller's file (outside the repository)")
     parser.add_argument("--out", default=None, help="also write the JSON here (bench/results/)")

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from conftest import make_rated_reviews
 from imdb_sentiment.audience.summarize import SummarizeConfig, summarize
 from imdb_sentiment.cli import app
+from imdb_sentiment.config import ScoreConfig
 from imdb_sentiment.errors import ConfigError, InputError
 
 GROUP_COLUMNS = [
@@ -112,3 +113,20 @@ def test_split_summarises_imdb_by_film_with_the_true_figures(rated_toy_dir, fake
     assert {"true_share_positive", "true_mean_rating"} <= set(groups.columns)
     assert groups["group"].str.match(r"tt\d{7}$").all()
     assert not list(out.glob(".*"))  # the split's reviews written for the scorer are gone
+
+
+def test_the_ray_engine_gives_the_local_engines_summary(rated_toy_dir, reviews_csv, tmp_path):
+    pytest.importorskip("ray", reason="the ray extra is not installed: pip install -e '.[ray]'")
+    path, _ = reviews_csv
+    config = SummarizeConfig(n_boot=20)
+    summarize(rated_toy_dir, path, tmp_path / "local", config, ScoreConfig(batch_size=32), progress=False)
+    summarize(
+        rated_toy_dir,
+        path,
+        tmp_path / "ray",
+        config,
+        ScoreConfig(batch_size=32, engine="ray", workers=2),
+        progress=False,
+    )
+    for name in ("groups.csv", "aspects.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "local" / name), pd.read_csv(tmp_path / "ray" / name))

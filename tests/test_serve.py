@@ -61,6 +61,7 @@ def test_predict_matches_the_models_own_probabilities(client, model_dirs):
         assert prediction["p_positive"] == pos
         assert prediction["label"] == ("positive" if pos > neg else "negative")
         assert prediction["probability"] == max(neg, pos)
+        assert prediction["rating"] is None  # the model has no rating head: the field is there, null
 
 
 def test_predict_with_a_named_model(client, model_dirs):
@@ -75,7 +76,7 @@ def test_explain_returns_the_explanation_dict(client, model_dirs):
     text = make_toy_reviews(1, seed=7)[0][0]
     response = client.post("/v1/explain", json={"text": text})
     assert response.status_code == 200
-    assert response.json() == load_model(model_dirs[0]).explain(text).to_dict()
+    assert response.json() == {**load_model(model_dirs[0]).explain(text).to_dict(), "rating": None}
 
 
 def test_explain_top_k_adds_a_top_list_and_keeps_every_token(client, model_dirs):
@@ -89,9 +90,9 @@ def test_explain_top_k_adds_a_top_list_and_keeps_every_token(client, model_dirs)
 
 def test_models_lists_every_model_with_its_metrics(client):
     body = client.get("/v1/models").json()
-    assert [(m["name"], m["kind"], m["default"]) for m in body] == [
-        ("ngram", "ngram", True),
-        ("ngram-2", "ngram", False),
+    assert [(m["name"], m["kind"], m["default"], m["rates"]) for m in body] == [
+        ("ngram", "ngram", True, False),
+        ("ngram-2", "ngram", False, False),
     ]
     assert body[0]["metrics"]["validation"]["accuracy"] == 0.95
     assert body[1]["metrics"] == {}
@@ -367,14 +368,15 @@ except ImportError:  # the dev extra is not installed
 
 @pytest.mark.skipif(schemathesis is None, reason="schemathesis is not installed: pip install -e '.[dev]'")
 @pytest.mark.parametrize("mode", ["positive", "negative"])
-def test_api_conforms_to_its_schema(model_dirs, mode, tmp_path):
+def test_api_conforms_to_its_schema(model_dirs, rated_toy_dir, mode, tmp_path):
     from hypothesis.configuration import set_hypothesis_home_dir
 
     # Hypothesis keeps caches (unicode tables, constants) in ./.hypothesis even without an example
     # database; tests must not write into the working directory.
     set_hypothesis_home_dir(tmp_path / "hypothesis")
     try:
-        run_schemathesis(model_dirs, mode)
+        # A model with a rating head first: valid summarize requests to the default model must succeed.
+        run_schemathesis([rated_toy_dir, *model_dirs], mode)
     finally:
         set_hypothesis_home_dir(None)
 
@@ -394,7 +396,12 @@ def run_schemathesis(model_dirs, mode: str) -> None:
     )
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(model_dirs, SMALL), config=config)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert {op.label for op in operations} >= {"POST /v1/predict", "POST /v1/explain", "GET /v1/models"}
+    assert {op.label for op in operations} >= {
+        "POST /v1/predict",
+        "POST /v1/explain",
+        "POST /v1/summarize",
+        "GET /v1/models",
+    }
     for operation in operations:
         if mode == "negative" and operation.method.upper() == "GET":
             continue  # nothing in a parameterless GET can be made invalid
@@ -420,6 +427,9 @@ class _CountingModel:
         if any("poison" in t for t in texts):
             raise InputError("poisoned review")
         return self.model.predict_proba(texts)
+
+    def predict_proba_and_stars(self, texts):
+        return self.predict_proba(texts), None
 
 
 @pytest.mark.parametrize("cheap_calls", [True, False])  # scored on the event loop / in the threadpool

@@ -70,6 +70,9 @@ class _Sleepy:
         time.sleep(0.3)
         return np.full((len(texts), 2), 0.5)
 
+    def predict_proba_and_stars(self, texts):
+        return self.predict_proba(texts), None
+
 
 def test_the_batcher_refuses_past_its_request_bound_at_once():
     from imdb_sentiment.serving.batching import MicroBatcher, Overloaded

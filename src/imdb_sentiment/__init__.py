@@ -10,6 +10,8 @@ The public surface is small::
     model = train(kind, out="models/mine")   # kind: one of available_kinds()
     model = load_model("models/mine")
     model.explain("Not bad at all.")         # which words pushed the prediction, and how much
+    summarize_texts(rated_model, texts, groups)  # per group: share positive, stars, aspects (a rating head)
+    summarize(rated_model, "reviews.csv", "out/")  # the same for a file of any size: CSVs and a report
 
 Keras runs on the PyTorch backend unless ``KERAS_BACKEND`` says otherwise, so one tensor library serves
 Keras and the transformer models.
@@ -22,6 +24,7 @@ import os
 # Must happen before anything imports keras; setdefault keeps a user's KERAS_BACKEND choice.
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
+from imdb_sentiment.audience.summarize import summarize, summarize_texts
 from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.data import ImdbData, load_imdb
 from imdb_sentiment.errors import (
@@ -56,6 +59,8 @@ __all__ = [
     "get_model_class",
     "load_imdb",
     "load_model",
+    "summarize",
+    "summarize_texts",
     "train",
 ]
 

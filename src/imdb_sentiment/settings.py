@@ -41,6 +41,7 @@ class ServeSettings(_EnvSettings):
 
     max_chars: int = Field(default=100_000, ge=1, description="Most characters in one review.")
     max_texts: int = Field(default=256, ge=1, description="Most reviews in one predict request.")
+    max_summary_texts: int = Field(default=2048, ge=1, description="Most reviews in one summarize request.")
     max_body_bytes: int | None = Field(
         default=None, ge=1, description="Largest request body, in bytes (default: derived, see body_limit)."
     )
@@ -69,6 +70,14 @@ class ServeSettings(_EnvSettings):
         if self.max_body_bytes is not None:
             return self.max_body_bytes
         return self.max_chars * 4 + self.max_texts * 2048 + 4096
+
+    @property
+    def summary_body_limit(self) -> int:
+        """The body limit of ``/v1/summarize``: ``max_body_bytes`` if set, else as :attr:`body_limit` with
+        ``max_summary_texts`` reviews (~4.6 MB with the defaults; each review also names its group)."""
+        if self.max_body_bytes is not None:
+            return self.max_body_bytes
+        return self.max_chars * 4 + self.max_summary_texts * 2048 + 4096
 
 
 class UiSettings(_EnvSettings):

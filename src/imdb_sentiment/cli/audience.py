@@ -38,7 +38,9 @@ def summarize(
         str,
         typer.Option(help="share: correct each group's share for label shift; em: its ratings too; none: plain means."),
     ] = "share",
-    batch_size: Annotated[int, typer.Option(help="Rows read and scored at a time (small, so the cores share the work evenly).")] = 1024,
+    batch_size: Annotated[
+        int, typer.Option(help="Rows read and scored at a time (small, so the cores share the work evenly).")
+    ] = 1024,
     workers: Annotated[int, typer.Option(help="Batches scored at once (default: one per core).")] = 0,
     engine: Annotated[str, typer.Option(help="local (threads) or ray (Ray Data actors).")] = "local",
     ray_address: Annotated[str, typer.Option(help="Join this Ray cluster (default: start a local Ray).")] = "",

@@ -6,7 +6,9 @@ Routes (OpenAPI docs at ``/docs``):
 
     POST /v1/predict   {"texts": [...], "model": optional}     -> a label and probabilities per review
     POST /v1/explain   {"text": "...", "model": optional, "top_k": optional} -> the word attributions
-    GET  /v1/models    the loaded models: name, kind, whether default, stored metrics
+    POST /v1/summarize {"reviews": [{"text", "group", "time"?, "id"?}], "model"?, "adjust"?, "examples"?}
+                       -> per group: share positive and ratings; per group and aspect: praise and complaints
+    GET  /v1/models    the loaded models: name, kind, whether default, whether it rates, stored metrics
     GET  /health       {"status": "ok", "models": [...]}
 
 Every model is loaded once, when the app is created; the first folder given is the default model, and
@@ -32,6 +34,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import numpy as np
 from anyio import to_thread
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -40,11 +43,14 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import SecretStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from imdb_sentiment.audience.summarize import SummarizeConfig, summarize_texts
 from imdb_sentiment.errors import USER_ERRORS, ImdbSentimentError, InputError
+from imdb_sentiment.explain import Explanation
 from imdb_sentiment.hosting import check_can_listen, unique_names
-from imdb_sentiment.labels import predictions
+from imdb_sentiment.labels import Prediction as PredictionRecord
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.models.registry import load_model
+from imdb_sentiment.scoring import RowScores
 from imdb_sentiment.serving.batching import MicroBatcher, Overloaded
 from imdb_sentiment.serving.middleware import BodyGuard, InternalErrors, internal_error
 from imdb_sentiment.serving.schemas import (
@@ -56,6 +62,8 @@ from imdb_sentiment.serving.schemas import (
     Prediction,
     PredictResponse,
     PredictShape,
+    SummarizeResponse,
+    SummarizeShape,
     request_models,
 )
 from imdb_sentiment.serving.security import ApiKey, check_exposure
@@ -68,7 +76,8 @@ _T = TypeVar("_T")
 
 # Errors and timeouts. (The handlers are `async` so that Starlette does not send them to a thread.)
 
-_SETTING_OF_ERROR = {"string_too_long": "MAX_CHARS", "too_long": "MAX_TEXTS"}
+#: The setting that bounds how many reviews a request's list holds.
+_LIST_SETTING = {"texts": "MAX_TEXTS", "reviews": "MAX_SUMMARY_TEXTS"}
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -82,8 +91,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         ctx = error.get("ctx") or {}
         if kind == "json_invalid" and "error" in ctx:
             msg = f"{msg}: {ctx['error']}; send a JSON object"
-        elif kind in _SETTING_OF_ERROR and len(loc) > 1 and loc[1] in ("texts", "text"):
-            msg = f"{msg} (the limit is {ENV_PREFIX}{_SETTING_OF_ERROR[kind]})"
+        elif kind == "string_too_long" and (loc[1:2] == ["texts"] or (len(loc) > 1 and loc[-1] == "text")):
+            msg = f"{msg} (the limit is {ENV_PREFIX}MAX_CHARS)"  # a review's text: texts[i], text, reviews[i].text
+        elif kind == "too_long" and len(loc) == 2 and loc[1] in _LIST_SETTING:
+            msg = f"{msg} (the limit is {ENV_PREFIX}{_LIST_SETTING[loc[1]]})"
         detail.append({"loc": loc, "msg": msg, "type": kind})
     return JSONResponse({"detail": detail}, status_code=422)
 
@@ -103,6 +114,19 @@ async def _library_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, USER_ERRORS):
         return JSONResponse({"detail": [{"loc": ["body"], "msg": str(exc), "type": "input_error"}]}, status_code=422)
     return internal_error(exc)
+
+
+def _busy(exc: Overloaded) -> HTTPException:
+    return HTTPException(
+        503, f"server busy: {exc}; retry shortly ({ENV_PREFIX}MAX_QUEUE_*)", headers={"Retry-After": "1"}
+    )
+
+
+def _predictions(p_positive: np.ndarray, stars: np.ndarray | None) -> list[PredictionRecord]:
+    """The library's prediction record of each scored review (:mod:`imdb_sentiment.labels`), rated from ``stars``
+    by the rule every surface uses (:class:`~imdb_sentiment.scoring.RowScores`) when the model rates."""
+    rows = RowScores([None] * len(p_positive), np.asarray(p_positive, dtype=np.float64), stars)
+    return [p for p in rows.predictions() if p is not None]
 
 
 async def _within(seconds: float, awaitable: Awaitable[_T]) -> _T:
@@ -147,7 +171,7 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
     names = unique_names(folders)
     models: dict[str, SentimentModel] = {name: load_model(folder) for name, folder in zip(names, folders, strict=True)}
     default = names[0]
-    PredictBody, ExplainBody = request_models(settings, names)
+    PredictBody, ExplainBody, SummarizeBody = request_models(settings, names)
     key = settings.api_key
 
     app = FastAPI(
@@ -156,15 +180,21 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
         description=(
             "Tell whether movie reviews are positive or negative, and which words made the model think so.\n\n"
             f"Models: {', '.join(f'`{n}` ({models[n].kind})' for n in names)}; default `{default}`. "
-            f"Limits: {settings.max_texts} reviews per request, {settings.max_chars:,} characters per review, "
-            f"{settings.body_limit:,} bytes per request body; a request waits at most "
+            f"Limits: {settings.max_texts} reviews per request ({settings.max_summary_texts} to summarize), "
+            f"{settings.max_chars:,} characters per review, {settings.body_limit:,} bytes per request body "
+            f"({settings.summary_body_limit:,} to summarize); a request waits at most "
             f"{settings.request_timeout_s:g} s (504 after that), and a full queue answers 503 at once."
             + (" Every route but /health needs the API key (X-API-Key or Authorization: Bearer)." if key else "")
         ),
     )
     # Added innermost first: a request meets InternalErrors, then the key check (before any body is
     # read), then the body's size and read-time limits.
-    app.add_middleware(BodyGuard, max_bytes=settings.body_limit, read_timeout_s=settings.read_timeout_s)
+    app.add_middleware(
+        BodyGuard,
+        max_bytes=settings.body_limit,
+        read_timeout_s=settings.read_timeout_s,
+        path_limits={"/v1/summarize": settings.summary_body_limit},
+    )
     if key:
         app.add_middleware(ApiKey, key=key.get_secret_value())
     app.add_middleware(InternalErrors)
@@ -195,18 +225,16 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
     # one review, the model's fixed cost per call is paid once per round instead of once per request.
     @app.post("/v1/predict", response_model=PredictResponse, tags=["predict"], responses={404: unknown, **limits})
     async def predict(body: PredictBody) -> Response:  # type: ignore[valid-type]  # built per app
-        """Classify reviews: a label, its probability and the probability of positive, for each."""
+        """Classify reviews: a label, its probability, the probability of positive and the stars, for each."""
         request = cast(PredictShape, body)
         name, _ = pick(request.model)
         try:
             # On timeout the request stops waiting for its round (its future is cancelled; a round not yet
             # started skips it); a round already running finishes for the other requests in it.
-            proba = await _within(settings.request_timeout_s, batcher.predict_proba(name, request.texts))
+            scores = await _within(settings.request_timeout_s, batcher.score(name, request.texts))
         except Overloaded as exc:
-            raise HTTPException(
-                503, f"server busy: {exc}; retry shortly ({ENV_PREFIX}MAX_QUEUE_*)", headers={"Retry-After": "1"}
-            ) from None
-        results = [Prediction(**dataclasses.asdict(p)) for p in predictions(proba)]
+            raise _busy(exc) from None
+        results = [Prediction(**dataclasses.asdict(p)) for p in _predictions(scores.proba[:, 1], scores.stars)]
         # Serialised here, in pydantic's Rust core: returned as a model, FastAPI would validate it again
         # against the response model before serialising, doubling the per-request work.
         response = PredictResponse(model=name, predictions=results)
@@ -223,20 +251,69 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
         """Explain one prediction: each word's push towards positive (or negative), in log-odds."""
         request = cast(ExplainShape, body)
         _, model = pick(request.model)
-        # The API does not return attention weights: do not compute them (kinds without attention ignore it).
+
+        def explain_and_rate(text: str) -> tuple[Explanation, int | None]:
+            # The API does not return attention weights: do not compute them (kinds without attention ignore it).
+            explanation = model.explain(text, attention=False)
+            p = np.array([explanation.p_positive])
+            stars = model.rating_head_.predict_stars([text], p) if model.rating_head_ is not None else None
+            return explanation, _predictions(p, stars)[0].rating
+
         # In a thread, abandoned on timeout: the client gets its 504 while the thread runs to its end.
-        work = functools.partial(model.explain, request.text, attention=False)
-        explanation = await _within(settings.request_timeout_s, to_thread.run_sync(work, abandon_on_cancel=True))
+        work = functools.partial(explain_and_rate, request.text)
+        explanation, rating = await _within(
+            settings.request_timeout_s, to_thread.run_sync(work, abandon_on_cancel=True)
+        )
         out = explanation.to_dict()
+        out["rating"] = rating
         if request.top_k is not None:
             out["top"] = [dataclasses.asdict(t) for t in explanation.top(request.top_k)]
         return out
 
+    @app.post("/v1/summarize", response_model=SummarizeResponse, tags=["summarize"], responses={404: unknown, **limits})
+    async def summarize(body: SummarizeBody) -> Response:  # type: ignore[valid-type]  # built per app
+        """Summarise reviews by group: each group's share of positive reviews and mean star rating (with 95%
+        intervals, corrected for label shift unless `adjust` is `none`), and what each group's reviews praise
+        or criticise (acting, story, music...), with example sentences. The model needs a rating head."""
+        request = cast(SummarizeShape, body)
+        name, model = pick(request.model)
+        if not model.rates:
+            raise InputError(
+                f"model {name!r} has no rating head, so it cannot summarise; serve a model with one "
+                "(`imdb-sentiment train-rating MODEL_DIR` adds it)"
+            )
+        texts = [review.text for review in request.reviews]
+        config = SummarizeConfig(adjust=request.adjust, examples=request.examples)
+
+        async def work() -> dict[str, Any]:
+            # The reviews are scored in the model's queue, with the predictions (a full queue is a 503), then
+            # summarised in a thread: the bootstrap and the aspects take a while, the event loop must not.
+            scores = await batcher.score(name, texts)
+            job = functools.partial(
+                summarize_texts,
+                model,
+                texts,
+                [review.group for review in request.reviews],
+                ids=[review.id for review in request.reviews],
+                times=[review.time for review in request.reviews],
+                config=config,
+                p_positive=scores.proba[:, 1],
+                stars=scores.stars,
+            )
+            return await to_thread.run_sync(job, abandon_on_cancel=True)
+
+        try:
+            summary = await _within(settings.request_timeout_s, work())
+        except Overloaded as exc:
+            raise _busy(exc) from None
+        response = SummarizeResponse(model=name, **summary)
+        return Response(response.model_dump_json(), media_type="application/json")
+
     @app.get("/v1/models", response_model=list[ModelInfo], tags=["models"])
     def list_models() -> list[ModelInfo]:
-        """The loaded models, the default first, with the metrics stored beside their weights."""
+        """The loaded models, the default first, whether each rates, with the metrics stored beside their weights."""
         return [
-            ModelInfo(name=n, kind=m.kind, default=n == default, metrics=m.info_.get("metrics") or {})
+            ModelInfo(name=n, kind=m.kind, default=n == default, rates=m.rates, metrics=m.info_.get("metrics") or {})
             for n, m in models.items()
         ]
 

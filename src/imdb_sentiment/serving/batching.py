@@ -1,4 +1,4 @@
-"""Score concurrent predict requests together: one ``predict_proba`` call per model per round.
+"""Score concurrent requests together: one ``predict_proba_and_stars`` call per model per round.
 
 Under many concurrent clients most requests carry one review, and a model's fixed cost per call (the
 sparse model's array set-up, a network's forward pass) dwarfs its cost per review. So requests that
@@ -7,12 +7,17 @@ a timer: a round starts as soon as the event loop is free, so a lone request is 
 
 The queue of each model is bounded, in requests and in reviews: past either bound a request is refused at
 once (:class:`Overloaded`, a 503 in the API) instead of waiting behind work the server cannot catch up on.
+Predict and summarize requests share a model's queue: a summary's reviews count like a prediction's.
+
+A model with a rating head rates each review in the same round (:meth:`SentimentModel.predict_proba_and_stars`),
+where its probabilities are computed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
@@ -28,6 +33,20 @@ ROUND_TEXTS = 512
 
 class Overloaded(Exception):
     """A model's queue is full: the request was not queued. ``str()`` says which bound, for the client."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Scores:
+    """What a model says of some reviews: ``predict_proba`` and, when it rates, their star distributions."""
+
+    proba: np.ndarray
+    stars: np.ndarray | None = None
+
+    def rows(self, start: int, stop: int) -> Scores:
+        return Scores(self.proba[start:stop], None if self.stars is None else self.stars[start:stop])
+
+
+_Waiting = collections.deque[tuple[list[str], asyncio.Future[Scores]]]
 
 
 class MicroBatcher:
@@ -46,14 +65,20 @@ class MicroBatcher:
         self._models = models
         self._max_requests = max_requests
         self._max_texts = max_texts
-        self._waiting: dict[str, collections.deque[tuple[list[str], asyncio.Future[np.ndarray]]]] = (
-            collections.defaultdict(collections.deque)
-        )
+        self._waiting: dict[str, _Waiting] = collections.defaultdict(collections.deque)
         self._waiting_texts: collections.Counter[str] = collections.Counter()
         self._rounds: dict[str, asyncio.Task[None]] = {}
 
     async def predict_proba(self, name: str, texts: list[str]) -> np.ndarray:
         """``models[name].predict_proba(texts)``, scored together with other requests waiting for ``name``.
+
+        Raises:
+            Overloaded: the model's queue is full; nothing was queued.
+        """
+        return (await self.score(name, texts)).proba
+
+    async def score(self, name: str, texts: list[str]) -> Scores:
+        """``models[name].predict_proba_and_stars(texts)``, scored together with other requests for ``name``.
 
         Raises:
             Overloaded: the model's queue is full; nothing was queued.
@@ -64,7 +89,7 @@ class MicroBatcher:
         if waiting and self._waiting_texts[name] + len(texts) > self._max_texts:
             raise Overloaded(f"{self._waiting_texts[name]:,} reviews are already waiting for model {name!r}")
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[np.ndarray] = loop.create_future()
+        future: asyncio.Future[Scores] = loop.create_future()
         waiting.append((texts, future))
         self._waiting_texts[name] += len(texts)
         if name not in self._rounds:
@@ -86,7 +111,7 @@ class MicroBatcher:
                     continue
                 texts = [text for request, _ in batch for text in request]
                 try:
-                    proba = await self._score(model, texts)
+                    scores = await self._score(model, texts)
                 except Exception:
                     # One bad request must not fail the others: score each on its own.
                     await self._score_each(model, batch)
@@ -94,15 +119,13 @@ class MicroBatcher:
                 start = 0
                 for request, future in batch:
                     if not future.done():  # a client that went away leaves a cancelled future
-                        future.set_result(proba[start : start + len(request)])
+                        future.set_result(scores.rows(start, start + len(request)))
                     start += len(request)
         finally:
             del self._rounds[name]
 
     @staticmethod
-    def _take(
-        waiting: collections.deque[tuple[list[str], asyncio.Future[np.ndarray]]],
-    ) -> list[tuple[list[str], asyncio.Future[np.ndarray]]]:
+    def _take(waiting: _Waiting) -> list[tuple[list[str], asyncio.Future[Scores]]]:
         batch = [waiting.popleft()]  # the first request always fits, however many reviews it has
         size = len(batch[0][0])
         while waiting and size + len(waiting[0][0]) <= ROUND_TEXTS:
@@ -111,16 +134,14 @@ class MicroBatcher:
         return batch
 
     @staticmethod
-    async def _score(model: SentimentModel, texts: list[str]) -> np.ndarray:
+    async def _score(model: SentimentModel, texts: list[str]) -> Scores:
         # A kind whose calls are cheap (``cheap_calls``: a sparse linear model takes ~0.3 ms for one review)
         # is scored on the event loop itself: handing it to a thread and back would cost more than the scoring.
         if model.cheap_calls and sum(map(len, texts)) <= INLINE_CHARS:
-            return model.predict_proba(texts)
-        return await run_in_threadpool(model.predict_proba, texts)
+            return Scores(*model.predict_proba_and_stars(texts))
+        return Scores(*await run_in_threadpool(model.predict_proba_and_stars, texts))
 
-    async def _score_each(
-        self, model: SentimentModel, batch: list[tuple[list[str], asyncio.Future[np.ndarray]]]
-    ) -> None:
+    async def _score_each(self, model: SentimentModel, batch: list[tuple[list[str], asyncio.Future[Scores]]]) -> None:
         for request, future in batch:
             try:
                 result = await self._score(model, request)

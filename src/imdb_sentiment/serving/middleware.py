@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
@@ -60,7 +61,8 @@ class InternalErrors:
 
 
 class BodyGuard:
-    """Answer 413 to a body over ``max_bytes`` and 408 to one that takes longer than ``read_timeout_s``.
+    """Answer 413 to a body over ``max_bytes`` (or its path's limit in ``path_limits``) and 408 to one that
+    takes longer than ``read_timeout_s``.
 
     A declared Content-Length over the limit is refused before any of the body is read; bytes are also
     counted as they arrive, so a chunked body (no Content-Length) or a lying one is stopped at the limit
@@ -70,18 +72,23 @@ class BodyGuard:
     timeout on a request body.)
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout_s: float) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, read_timeout_s: float, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.read_timeout_s = read_timeout_s
+        #: Routes whose bodies have a limit of their own (a summary carries many more reviews than a prediction).
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.path_limits.get(scope.get("path", ""), self.max_bytes)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            message = f"request body too large: {declared:,} bytes, the limit is {self._limit()}"
+        if declared is not None and declared > max_bytes:
+            message = f"request body too large: {declared:,} bytes, the limit is {self._limit(max_bytes)}"
             await JSONResponse({"detail": message}, status_code=413)(scope, receive, send)
             return
         received = 0
@@ -106,14 +113,15 @@ class BodyGuard:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 complete = not message.get("more_body", False)
-                if received > self.max_bytes:
-                    raise HTTPException(413, f"request body too large: over the limit of {self._limit()}")
+                if received > max_bytes:
+                    raise HTTPException(413, f"request body too large: over the limit of {self._limit(max_bytes)}")
             return message
 
         await self.app(scope, guarded_receive, send)
 
-    def _limit(self) -> str:
-        return f"{self.max_bytes:,} bytes ({ENV_PREFIX}MAX_BODY_BYTES)"
+    @staticmethod
+    def _limit(max_bytes: int) -> str:
+        return f"{max_bytes:,} bytes ({ENV_PREFIX}MAX_BODY_BYTES)"
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -7,8 +7,12 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
+from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
+from imdb_sentiment.audience.groups import ADJUSTMENTS
+from imdb_sentiment.audience.summarize import SummarizeConfig, parse_time
+from imdb_sentiment.errors import InputError
 from imdb_sentiment.scoring import text_problem
 from imdb_sentiment.settings import ServeSettings
 
@@ -17,10 +21,16 @@ from imdb_sentiment.settings import ServeSettings
 _NOT_BLANK = r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
+_RATING = (
+    "Predicted star rating, 1-10 (the median of the model's star distribution); null when the model has no rating head."
+)
+
+
 class Prediction(BaseModel):
     label: Literal["negative", "positive"]
     probability: float = Field(description="Probability of `label`.")
     p_positive: float = Field(description="Probability that the review is positive.")
+    rating: int | None = Field(ge=1, le=10, description=_RATING)
 
 
 class PredictResponse(BaseModel):
@@ -40,6 +50,7 @@ class ExplainResponse(BaseModel):
     label: Literal["negative", "positive"]
     probability: float
     p_positive: float
+    rating: int | None = Field(ge=1, le=10, description=_RATING)
     method: str = Field(description="How the attributions were computed.")
     tokens: list[TokenOut] = Field(description="Every word of the review, in order.")
     details: dict[str, Any] = Field(description="Method-specific figures (intercept, baseline, ...).")
@@ -51,7 +62,58 @@ class ModelInfo(BaseModel):
     name: str
     kind: str
     default: bool
+    rates: bool = Field(description="Whether the model has a rating head: predicts stars, and can summarise.")
     metrics: dict[str, Any] = Field(description="Metrics stored with the model, by split (validation, test).")
+
+
+class Example(BaseModel):
+    review_id: str = Field(description="The review's `id`, or its 1-based position when it has none.")
+    text: str = Field(description="The sentence that names the aspect.")
+    p_positive: float = Field(description="Probability that the sentence's clause about the aspect is positive.")
+
+
+class GroupSummary(BaseModel):
+    group: str
+    n: int = Field(description="Reviews in the group.")
+    share_positive: float = Field(description="Estimated share of positive reviews.")
+    share_positive_low: float | None = Field(description="Lower end of its 95% interval.")
+    share_positive_high: float | None
+    mean_rating: float = Field(description="Estimated mean star rating (1-10).")
+    mean_rating_low: float | None = Field(description="Lower end of its 95% interval.")
+    mean_rating_high: float | None
+    stars: dict[str, float] = Field(description='Estimated share of each star rating: {"1": p, ..., "10": p}.')
+
+
+class AspectSummary(BaseModel):
+    group: str
+    aspect: str = Field(description="acting, story, direction, characters, music, visuals, pacing, humour, ending.")
+    mentions: int = Field(description="Sentences naming the aspect.")
+    reviews: int = Field(description="Reviews with at least one such sentence.")
+    share_positive: float = Field(description="Share of those sentences judged positive.")
+    share_positive_low: float | None = Field(description="Lower end of its 95% (Wilson) interval.")
+    share_positive_high: float | None
+    positive_examples: list[Example] = Field(description="The most positive sentences, strongest first.")
+    negative_examples: list[Example] = Field(description="The most negative sentences, strongest first.")
+
+
+class TrendPoint(BaseModel):
+    group: str | None = Field(description="null: all reviews; else one of the five largest groups.")
+    period: str = Field(description="ISO date the period starts.")
+    freq: str = Field(description="day, week, month, quarter or year.")
+    n: int
+    share_positive: float | None
+    share_positive_low: float | None
+    share_positive_high: float | None
+    mean_rating: float | None
+    mean_rating_low: float | None
+    mean_rating_high: float | None
+
+
+class SummarizeResponse(BaseModel):
+    model: str = Field(description="Name of the model that answered.")
+    groups: list[GroupSummary] = Field(description="One per group, the largest first.")
+    aspects: list[AspectSummary] = Field(description="One per group and aspect mentioned, by group.")
+    trend: list[TrendPoint] | None = Field(description="Per period, when reviews have a `time`; else null.")
 
 
 class Health(BaseModel):
@@ -73,6 +135,27 @@ def _check_text(text: str) -> str:
     return text
 
 
+def _check_time(value: str | None) -> str | None:
+    # The library's rule (ISO 8601), checked here so that a bad time is refused before any scoring, at its place.
+    if value is not None:
+        try:
+            parse_time(value)
+        except InputError as exc:
+            raise PydanticCustomError("time_format", "{reason}", {"reason": str(exc)}) from None  # braces stay
+    return value
+
+
+#: What the time field accepts, for schema-driven clients: RFC 3339 dates and date-times (ISO 8601 forms
+#: such as ``2024-05-01 20:15`` are accepted too).
+_TIME_SCHEMA: JsonDict = {
+    "anyOf": [
+        {"type": "string", "format": "date", "maxLength": 64},
+        {"type": "string", "format": "date-time", "maxLength": 64},
+        {"type": "null"},
+    ]
+}
+
+
 def _json_integer(value: Any) -> Any:
     # JSON Schema's "integer" is any number with no fraction (3 and 3.0, not true or "3"): stricter than
     # pydantic's lax int, looser than its strict one.
@@ -89,6 +172,38 @@ class PredictShape(BaseModel):
     model: str | None = None
 
 
+#: The estimators the library offers (audience/groups.py), as the request schema states them.
+Adjustment = Literal[ADJUSTMENTS]  # type: ignore[valid-type]
+
+
+class ReviewShape(BaseModel):
+    """One review of a summarize request; the served schema subclasses it with the settings' bounds."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    group: str
+    time: str | None = None
+    id: str | None = None
+
+
+class SummarizeShape(BaseModel):
+    """The fields of a summarize request; the served schema subclasses it with the settings' bounds."""
+
+    model_config = ConfigDict(extra="forbid")
+    reviews: Sequence[ReviewShape]
+    model: str | None = None
+    adjust: Adjustment = Field(
+        default=SummarizeConfig().adjust,
+        description=(
+            "How each group's figures are corrected for label shift: share (its share positive; ratings as "
+            "predicted), em (the star distribution too), none (plain means of the model's outputs)."
+        ),
+    )
+    examples: Annotated[int, Field(ge=0, le=5), BeforeValidator(_json_integer)] = Field(
+        default=3, description="Example sentences per group, aspect and side."
+    )
+
+
 class ExplainShape(BaseModel):
     """The fields of an explain request; the served schema subclasses it with the settings' bounds."""
 
@@ -100,9 +215,16 @@ class ExplainShape(BaseModel):
     )
 
 
-def request_models(settings: ServeSettings, names: Sequence[str]) -> tuple[type[PredictShape], type[ExplainShape]]:
+def request_models(
+    settings: ServeSettings, names: Sequence[str]
+) -> tuple[type[PredictShape], type[ExplainShape], type[SummarizeShape]]:
     """Subclass the request schemas with the settings' bounds in them (and so in the OpenAPI document)."""
     max_chars = settings.max_chars
+    review_text = Annotated[
+        StrictStr,
+        Field(min_length=1, max_length=max_chars, json_schema_extra={"pattern": _NOT_BLANK}),
+        AfterValidator(_check_text),
+    ]
 
     def model_field() -> Any:
         return Field(
@@ -113,13 +235,7 @@ def request_models(settings: ServeSettings, names: Sequence[str]) -> tuple[type[
         )
 
     class PredictRequest(PredictShape):
-        texts: list[
-            Annotated[
-                StrictStr,
-                Field(min_length=1, max_length=max_chars, json_schema_extra={"pattern": _NOT_BLANK}),
-                AfterValidator(_check_text),
-            ]
-        ] = Field(
+        texts: list[review_text] = Field(
             min_length=1,
             max_length=settings.max_texts,
             description=f"Reviews to classify: 1 to {settings.max_texts}, each at most {max_chars:,} characters.",
@@ -128,17 +244,42 @@ def request_models(settings: ServeSettings, names: Sequence[str]) -> tuple[type[
         model: str | None = model_field()
 
     class ExplainRequest(ExplainShape):
-        text: Annotated[
-            StrictStr,
-            Field(min_length=1, max_length=max_chars, json_schema_extra={"pattern": _NOT_BLANK}),
-            AfterValidator(_check_text),
-        ] = Field(
+        text: review_text = Field(
             description=f"The review to explain, at most {max_chars:,} characters.",
             examples=["Not bad at all: the cast is superb."],
         )
         model: str | None = model_field()
 
-    return PredictRequest, ExplainRequest
+    class Review(ReviewShape):
+        text: review_text = Field(
+            description=f"The review, at most {max_chars:,} characters.", examples=["The cast is superb."]
+        )
+        group: StrictStr = Field(
+            min_length=1,
+            max_length=200,
+            description="What the review is grouped by (a film, a platform).",
+            examples=["tt0111161"],
+        )
+        time: Annotated[StrictStr | None, AfterValidator(_check_time)] = Field(
+            default=None,
+            max_length=64,
+            description="When it was written, ISO 8601: 2024-05-01 or 2024-05-01T20:15:00Z (adds a trend).",
+            examples=["2024-05-01"],
+            json_schema_extra=_TIME_SCHEMA,
+        )
+        id: StrictStr | None = Field(
+            default=None, max_length=200, description="Names the review in examples (default: its 1-based position)."
+        )
+
+    class SummarizeRequest(SummarizeShape):
+        reviews: list[Review] = Field(
+            min_length=1,
+            max_length=settings.max_summary_texts,
+            description=f"Reviews to summarise: 1 to {settings.max_summary_texts}, each at most {max_chars:,} characters.",
+        )
+        model: str | None = model_field()
+
+    return PredictRequest, ExplainRequest, SummarizeRequest
 
 
 # ---------------------------------------------------------------------------------------------------------

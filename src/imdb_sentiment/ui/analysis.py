@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from imdb_sentiment.explain import Explanation
@@ -31,6 +32,9 @@ REPORT_METRICS = {
     "reviews_per_s": "{:,.0f}",
 }
 
+#: The tooltip of a prediction shown with its stars.
+RATING_HELP = "★: the rating out of 10 the model's rating head predicts (the median of its distribution over stars)."
+
 
 def review_problem(text: str, max_chars: int) -> str | None:
     """Why ``text`` cannot be analysed, or ``None`` when it can: :func:`imdb_sentiment.scoring.text_problem`
@@ -44,9 +48,27 @@ def review_problem(text: str, max_chars: int) -> str | None:
     )
 
 
-def prediction(model: SentimentModel, text: str) -> Prediction:
-    """The prediction for ``text``, for models that cannot explain it."""
-    return Prediction.from_p_positive(float(model.predict_proba([text])[0, 1]))
+def prediction(model: SentimentModel, text: str, *, p_positive: float | None = None) -> Prediction:
+    """The prediction for ``text``, with the predicted stars when the model :attr:`~SentimentModel.rates`.
+
+    Args:
+        model: A fitted or loaded model.
+        text: One review.
+        p_positive: The model's P(positive) for ``text`` when already known (an explanation carries it):
+            the model is not run again; the rating head only needs it.
+    """
+    p = float(model.predict_proba([text])[0, 1]) if p_positive is None else float(p_positive)
+    head = model.rating_head_
+    if head is None:
+        return Prediction.from_p_positive(p)
+    from imdb_sentiment.models.rating import median_stars  # the rating rule of every surface
+
+    return Prediction.from_p_positive(p, int(median_stars(head.predict_stars([text], np.array([p])))[0]))
+
+
+def headline(predicted: Prediction) -> str:
+    """The label, and the predicted stars beside it when there are any: ``positive · 8★``."""
+    return predicted.label if predicted.rating is None else f"{predicted.label} · {predicted.rating}★"
 
 
 def explain(model: SentimentModel, text: str, *, attention: bool = True) -> Explanation:

@@ -23,6 +23,7 @@ pages = [
     st.Page(_VIEWS / "analyse.py", title="Analyse", default=True),
     st.Page(_VIEWS / "compare.py", title="Compare"),
     st.Page(_VIEWS / "batch.py", title="Batch"),
+    st.Page(_VIEWS / "audience.py", title="Audience"),
     st.Page(_VIEWS / "report.py", title="Model report"),
 ]
 page = st.navigation(pages)

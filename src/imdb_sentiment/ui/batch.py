@@ -29,7 +29,8 @@ TEXT_COLUMN_NAMES = ("text", "review", "content", "body", "comment")
 class BatchResult:
     """Predictions for the rows that could be scored, and the problem with each row that could not."""
 
-    #: The scored rows: the predicted label and P(positive) first, then the upload's own columns.
+    #: The scored rows: the predicted label, P(positive) and (when the model rates) the predicted stars
+    #: first, then the upload's own columns.
     predictions: pd.DataFrame
     #: One row per skipped input row: ``row`` (1-based, as in a spreadsheet without its header) and ``problem``.
     problems: pd.DataFrame
@@ -37,6 +38,8 @@ class BatchResult:
     label_column: str
     probability_column: str
     text_column: str
+    #: Name of the added ``rating`` column (1-10 stars), or ``None`` when the model has no rating head.
+    rating_column: str | None = None
 
 
 def default_text_column(frame: pd.DataFrame) -> str | None:
@@ -81,22 +84,34 @@ def score_table(
     values = frame[column].tolist()
     problems: list[str | None] = []
     p_positive: list[float] = []
+    ratings: list[int] = []
     for start in range(0, len(values), chunk_size):
         rows = score_rows(model, values[start : start + chunk_size], max_chars)
         problems += rows.problems
         p_positive += rows.p_positive.tolist()
+        stars = rows.rating  # None when the model has no rating head
+        ratings += [] if stars is None else stars.tolist()
         if progress is not None:
             progress(len(problems), len(values))
     keep = np.array([p is None for p in problems], dtype=bool)
     scored = np.array(p_positive)[keep]
     label_column = free_name("label", list(frame.columns))
     probability_column = free_name("p_positive", list(frame.columns))
+    # The columns score writes, in its order: label, p_positive, rating (only when the model rates).
+    rating_column = free_name("rating", list(frame.columns)) if model.rates else None
     predictions = frame.loc[keep].copy()
+    if rating_column is not None:
+        predictions.insert(0, rating_column, np.array(ratings, dtype=np.int64)[keep])
     predictions.insert(0, probability_column, scored.round(6))
     predictions.insert(0, label_column, label_names(scored))
     problem_rows = [{"row": i + 1, "problem": p} for i, p in enumerate(problems) if p is not None]
     return BatchResult(
-        predictions, pd.DataFrame(problem_rows, columns=["row", "problem"]), label_column, probability_column, column
+        predictions,
+        pd.DataFrame(problem_rows, columns=["row", "problem"]),
+        label_column,
+        probability_column,
+        column,
+        rating_column,
     )
 
 
@@ -116,8 +131,10 @@ def distribution(result: BatchResult, bins: int = 10) -> pd.DataFrame:
 
 
 def extremes(result: BatchResult, k: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``k`` most positive and the ``k`` most negative reviews: P(positive) and the review."""
-    shown = result.predictions[[result.probability_column, result.text_column]]
+    """The ``k`` most positive and the ``k`` most negative reviews: P(positive), the stars (when the model
+    rates) and the review."""
+    columns = [result.probability_column, result.rating_column, result.text_column]
+    shown = result.predictions[[c for c in columns if c is not None]]
     return (
         shown.nlargest(k, result.probability_column).reset_index(drop=True),
         shown.nsmallest(k, result.probability_column).reset_index(drop=True),
@@ -134,13 +151,18 @@ def defuse(value: object) -> object:
 
 
 def to_csv_bytes(result: BatchResult) -> bytes:
-    """The predictions table as UTF-8 CSV, for the download button.
+    """The predictions table as UTF-8 CSV, for the download button (see :func:`table_csv_bytes`)."""
+    return table_csv_bytes(result.predictions)
 
-    The cells come from the upload, and a spreadsheet opening the download would run a cell such as
+
+def table_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` as UTF-8 CSV for a download button, safe to open in a spreadsheet.
+
+    The cells come from the user's data, and a spreadsheet opening the download would run a cell such as
     ``=HYPERLINK(...)`` as a formula: text cells (and column names) that start like one get a ``'``
     in front, which spreadsheets show as text. Numbers are left alone (``-0.5`` is not a formula).
     Lines end in CRLF (RFC 4180), so that a cell holding a lone CR is quoted and stays one cell.
     """
-    table = result.predictions.map(defuse)
+    table = frame.map(defuse)
     table.columns = [defuse(str(c)) for c in table.columns]
     return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from imdb_sentiment.explain import to_html
-from imdb_sentiment.labels import Prediction
 from imdb_sentiment.ui import analysis, common
+from imdb_sentiment.ui.analysis import RATING_HELP
 
 limits = common.settings()
 entry = common.current()
@@ -28,12 +28,13 @@ if problem is not None:
     st.stop()
 
 explanation = common.explained(entry, text)
-if explanation is not None:
-    predicted = Prediction.from_p_positive(explanation.p_positive)
-else:  # the reason is shown above; the prediction itself needs no explanation
-    predicted = analysis.prediction(common.loaded(entry), text)
+# Without an explanation (the reason is shown above) the prediction needs the model run; with one, only
+# the rating head (when the model has one) runs, on the explanation's P(positive).
+predicted = analysis.prediction(
+    common.loaded(entry), text, p_positive=None if explanation is None else explanation.p_positive
+)
 label, probability, positive = st.columns(3)
-label.metric("Prediction", predicted.label)
+label.metric("Prediction", analysis.headline(predicted), help=RATING_HELP if predicted.rating is not None else None)
 probability.metric("Probability", f"{predicted.probability:.1%}")
 positive.metric("P(positive)", f"{predicted.p_positive:.3f}")
 if explanation is None:

@@ -67,9 +67,11 @@ if result.predictions.empty:
 
 predictions = result.predictions
 positive = int((predictions[result.label_column] == "positive").sum())
-n_scored, share = st.columns(2)
-n_scored.metric("Reviews scored", f"{len(predictions):,}")
-share.metric("Positive", f"{positive / len(predictions):.1%}")
+figures = st.columns(3 if result.rating_column else 2)
+figures[0].metric("Reviews scored", f"{len(predictions):,}")
+figures[1].metric("Positive", f"{positive / len(predictions):.1%}")
+if result.rating_column:  # the model has a rating head: each row's stars are in the table and the CSV
+    figures[2].metric("Mean rating", f"{predictions[result.rating_column].mean():.1f}★")
 st.dataframe(predictions, hide_index=True, width="stretch")
 st.download_button(
     "Download predictions (CSV)",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from imdb_sentiment.explain import to_html
-from imdb_sentiment.labels import Prediction
 from imdb_sentiment.ui import analysis, common
+from imdb_sentiment.ui.analysis import RATING_HELP
 
 limits = common.settings()
 options = common.entries()
@@ -37,14 +37,14 @@ labels = []
 for column, (entry, explanation) in zip(st.columns(2), results, strict=True):
     with column:
         st.subheader(entry.title)
-        predicted = (
-            Prediction.from_p_positive(explanation.p_positive)
-            if explanation is not None
-            else analysis.prediction(common.loaded(entry), text)
+        predicted = analysis.prediction(
+            common.loaded(entry), text, p_positive=None if explanation is None else explanation.p_positive
         )
         labels.append(predicted.label)
         label, probability = st.columns(2)
-        label.metric("Prediction", predicted.label)
+        label.metric(
+            "Prediction", analysis.headline(predicted), help=RATING_HELP if predicted.rating is not None else None
+        )
         probability.metric("P(positive)", f"{predicted.p_positive:.3f}")
         if explanation is None:
             continue
