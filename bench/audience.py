@@ -82,32 +82,39 @@ def peer(train: pd.DataFrame, test: pd.DataFrame) -> tuple[dict, np.ndarray]:
     return {"train_seconds": round(seconds, 1), **rating_metrics(test["rating"].to_numpy(), predicted)}, predicted
 
 
-def aspect_figures(reviews: pd.DataFrame) -> dict:
+def aspect_figures(reviews: pd.DataFrame, model_dir: Path) -> dict:
     ids = pd.read_csv(ASPECT_DIR / "sample-ids.csv")
     labels = pd.read_csv(ASPECT_DIR / "labels.csv", keep_default_na=False)
     sample = ids.merge(labels, on="item")
     by_id = reviews.set_index("id")
     gold: dict[int, dict[str, str]] = {}
     found: dict[int, dict[str, float]] = {}
+    clauses: dict[tuple[int, str], str] = {}
     review_label: dict[int, int] = {}
     sample = sample[sample["review_id"].isin(reviews["id"])]
     for row in sample.itertuples():
         gold[row.item] = dict(part.split(":") for part in row.aspects.split(";") if part)
         mentions = by_id.loc[row.review_id, "aspects"]
-        found[row.item] = {
-            m["aspect"]: m["p_positive"]
-            for m in (mentions if mentions is not None else [])
-            if m["sentence"] == row.sentence
-        }
+        mine = [m for m in (mentions if mentions is not None else []) if m["sentence"] == row.sentence]
+        found[row.item] = {m["aspect"]: m["p_positive"] for m in mine}
+        clauses |= {(row.item, m["aspect"]): m["clause"] for m in mine}
         review_label[row.item] = int(by_id.loc[row.review_id, "p_positive"] >= 0.5)
     pairs = [(i, a) for i in found for a in found[i]]
     hits = [(i, a) for i, a in pairs if a in gold[i]]
     polar = [(i, a) for i, a in hits if gold[i][a] in "+-"]
     ours = [(found[i][a] >= 0.5) == (gold[i][a] == "+") for i, a in polar]
     baseline = [(review_label[i] == 1) == (gold[i][a] == "+") for i, a in polar]
+    # The alternative the clause scorer was distilled from: the network itself run on each clause.
+    from imdb_sentiment import load_model
+
+    network = load_model(model_dir).predict_proba([clauses[pair] for pair in polar])[:, 1] if polar else []
+    direct = [(q >= 0.5) == (gold[i][a] == "+") for (i, a), q in zip(polar, network, strict=True)]
     # Recall: the labeller's pairs the finder also found, each stratum weighted by its size in the test split.
+    # The strata are those of the draw (bench/aspect_sample.py, with the vocabulary of that day), kept in
+    # sample-strata.csv: test sentences with an aspect then, and without.
     strata = {"found": (91_864, 150), "none": (216_928, 50)}
-    stratum = {i: ("found" if found[i] else "none") for i in found}
+    drawn = pd.read_csv(ASPECT_DIR / "sample-strata.csv").set_index("item")["stratum"]
+    stratum = {i: drawn[i] for i in found}
     weighted_gold = weighted_hit = 0.0
     for i, aspects in gold.items():
         weight = strata[stratum[i]][0] / strata[stratum[i]][1]
@@ -125,6 +132,7 @@ def aspect_figures(reviews: pd.DataFrame) -> dict:
         "polar_pairs": len(polar),
         "polarity_accuracy": float(np.mean(ours)) if ours else None,
         "polarity_accuracy_review_label": float(np.mean(baseline)) if baseline else None,
+        "polarity_accuracy_network_on_clause": float(np.mean(direct)) if direct else None,
         "per_aspect": per_aspect,
     }
 
@@ -170,6 +178,10 @@ def main() -> None:
     frame["label"] = (reviews["rating"] >= 7).astype(int)
     frame["true_rating"] = reviews["rating"]
     plain = summarize_groups(frame, stars=STARS, adjust="none", n_boot=0)
+    chosen = SummarizeConfig()
+    both = summarize_groups(
+        frame, stars=STARS, adjust="em", share_prior=chosen.share_prior, rating_prior=chosen.rating_prior, n_boot=0
+    )
     by_film = test.assign(peer=peer_rating).groupby("film")
     peer_films = pd.DataFrame(
         {
@@ -194,11 +206,13 @@ def main() -> None:
             "peer_rating": peer_figures,
             "mae_vs_peer": ours["mae"] / peer_figures["mae"],
             "films": {
-                "em": film_figures(groups, "mean_rating", "share_positive"),
+                # What summarize wrote (its default estimator), then the other two on the same reviews.
+                f"summarize (adjust={chosen.adjust})": film_figures(groups, "mean_rating", "share_positive"),
+                "em": film_figures(both, "mean_rating", "share_positive"),
                 "none": film_figures(plain, "mean_rating", "share_positive"),
                 "peer": film_figures(peer_films, "peer_rating", "peer_share"),
             },
-            "aspects": aspect_figures(reviews),
+            "aspects": aspect_figures(reviews, model_dir),
             "command": "python bench/audience.py " + " ".join(sys.argv[1:]),
         },
         args.out,

@@ -252,3 +252,18 @@ def test_aspect_keys_and_labels():
     assert ASPECTS == ("acting", "story", "direction", "characters", "music", "visuals", "pacing", "humour", "ending")
     assert list(ASPECT_LABELS) == list(ASPECTS)
     assert all(isinstance(label, str) and label for label in ASPECT_LABELS.values())
+
+
+@pytest.mark.parametrize(
+    ("sentence", "aspects"),
+    [
+        ("His character goes back to the village.", set()),
+        ("The story is about two brothers.", set()),
+        ("The characters are well developed.", {"characters"}),
+        ("The story is predictable.", {"story"}),
+        ("The acting is in French.", {"acting"}),  # a strong term counts without a judgement
+        ("Mary, played by Jane Doe, runs away.", set()),
+    ],
+)
+def test_plot_telling_uses_of_weak_terms_need_a_judgement_in_the_sentence(sentence, aspects):
+    assert set(find_aspects([sentence])["aspect"].astype(str)) == aspects

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 
 import pandas as pd
 
+from imdb_sentiment.audience.opinion import judges, needs_judgement
 from imdb_sentiment.models.inputs import check_texts
 
 #: The aspects, in display order; these keys are stable (they appear in saved tables).
@@ -192,6 +193,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     (_SKIP, r"(?:major|key|big|bigger|important|crucial|pivotal|vital|significant|large|huge|central) roles? (?:in|of)"
            r"|music (?:shops?|stores?|industry|business|teachers?|lessons?|class(?:es)?|schools?|career|videos?)"),
     # Compounds that belong to another aspect than their head word.
+    # "X, played by Y" introduces a role in a plot summary (three of three uses on the dev sample): no rule.
     ("acting", r"character actors?|casting director|(?:in front of|for) the camera"
                r"|chew(?:s|ed|ing)? (?:up )?the scenery|scenery[- ]chew\w*"),
     ("direction", r"behind the camera"),
@@ -204,7 +206,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("acting", r"act(?:ing|ed|ors?|ress|resses)|over[- ]?act(?:ing|ed|s)?|under[- ]?(?:act|play)(?:ing|ed)"
                r"|performances?|performers?|portray(?:s|ed|ing|als?)?|cast(?:ing|s)?|miscast(?:ing)?"
                r"|type[- ]?cast|co[- ]?stars?|roles?|thespians?|on[- ]screen presence|screen presence|chemistry"
-               r"|hamm(?:y|iness)|played by|(?:can|could)(?:n?" + _APOS + r"t|not| not)? act"
+               r"|hamm(?:y|iness)|(?:can|could)(?:n?" + _APOS + r"t|not| not)? act"
                r"|(?:line|dialogue) delivery|leading (?:man|men|lady|ladies)|wooden(?! (?:horse|house|hut|pier|box|door"
                r"|floor|boat|leg|stake|cross|table|chair|fence|bridge|shack|cabin|puppet|sword|toy)s?\b)|" + _CRAFT + r"[- ](?:acted|played)"),
     ("story", r"story(?:[- ]?lines?|[- ]?telling|[- ]?tellers?)?|stories|plot(?:s|ted|ting|[- ]?lines?|less)?"
@@ -382,9 +384,12 @@ def find_aspects(texts: Sequence[str]) -> pd.DataFrame:
             sentence = bisect_right(starts, at) - 1
             if sentence < 0 or at >= spans[sentence][1] or (sentence, aspect) in seen:
                 continue
-            seen.add((sentence, aspect))
             start, end = spans[sentence]
-            rows.append((review, sentence, start, end, aspect, " ".join(text[at:until].lower().split())))
+            term = " ".join(text[at:until].lower().split())
+            if needs_judgement(term) and not judges(text[start:end]):
+                continue  # a plot-telling use ("his character goes home"); a later term may still count
+            seen.add((sentence, aspect))
+            rows.append((review, sentence, start, end, aspect, term))
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     table = table.astype({"review": "int64", "sentence": "int64", "start": "int64", "end": "int64", "term": str})
     table["aspect"] = pd.Categorical(table["aspect"], categories=list(ASPECTS))
