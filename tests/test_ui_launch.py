@@ -69,6 +69,9 @@ def test_a_signal_to_the_launcher_stops_the_server_and_frees_the_port(toy_ngram_
         launcher = subprocess.Popen(
             [sys.executable, "-m", "imdb_sentiment.cli", "app", str(toy_ngram_dir), "--port", str(port)],
             cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            # As from a terminal: under `nohup make test` SIGHUP is ignored, and an app started with nohup
+            # rightly keeps ignoring it (exec keeps the disposition), so give the launcher the default one.
+            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
         )  # fmt: skip
     try:
         deadline = time.monotonic() + STARTUP_S
