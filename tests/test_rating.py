@@ -176,3 +176,19 @@ def test_the_shipped_head_keeps_mixed_reviews_off_the_extremes_and_unsure():
         return -(dist * np.log(np.clip(dist, 1e-12, 1))).sum(axis=1)
 
     assert entropy(mixed).min() > entropy(clear).max()
+
+
+def test_the_cli_shows_the_rating_beside_the_label_when_the_model_rates(rated_toy_dir, toy_ngram_dir):
+    from typer.testing import CliRunner
+
+    from imdb_sentiment.cli import app
+
+    runner = CliRunner()
+    text = "the story and the music were a masterpiece"
+    predicted = json.loads(runner.invoke(app, ["predict", str(rated_toy_dir), text]).output)
+    assert predicted["rating"] in STARS
+    assert "rating" not in json.loads(runner.invoke(app, ["predict", str(toy_ngram_dir), text]).output)
+    explained = json.loads(runner.invoke(app, ["explain", str(rated_toy_dir), text, "--json"]).output)
+    assert explained["rating"] == predicted["rating"]
+    assert "predicted rating:" in runner.invoke(app, ["explain", str(rated_toy_dir), text]).output
+    assert "predicted rating" not in runner.invoke(app, ["explain", str(toy_ngram_dir), text]).output

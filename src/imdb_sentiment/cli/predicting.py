@@ -172,7 +172,21 @@ def explain(
             )
     if attention_png is not None:
         plot_attention(explanation, attention_png, layer=layer, head=head)
+    # The rating the other surfaces show beside the label, from the explained probability (no second pass).
+    rating = None
+    if fitted.rating_head_ is not None:
+        import numpy as np
+
+        from imdb_sentiment.models.rating import median_stars
+
+        stars = fitted.rating_head_.predict_stars([text], np.array([explanation.p_positive]))
+        rating = int(median_stars(stars)[0])
     if as_json:
-        typer.echo(explanation.to_json())
+        import json
+
+        record = json.loads(explanation.to_json())
+        typer.echo(json.dumps({**record, "rating": rating}) if rating is not None else explanation.to_json())
     else:
         console.print(to_terminal(explanation, top_k=top_k), highlight=False, soft_wrap=True)
+        if rating is not None:
+            console.print(f"\npredicted rating: {rating}/10", highlight=False)
