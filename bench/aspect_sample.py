@@ -30,6 +30,7 @@ import numpy as np
 
 from imdb_sentiment import load_imdb
 from imdb_sentiment.audience.aspects import find_aspects, split_sentences
+from robustness import emit
 
 ROOT = Path(__file__).resolve().parents[1]
 IDS = ROOT / "bench" / "aspects" / "sample-ids.csv"
@@ -99,11 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         "ids": str(ids_file.relative_to(ROOT)),
         "text_out": str(text_out),
     }
-    line = json.dumps(result)
-    print(line, flush=True)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(line + "\n", encoding="utf-8")
+    emit(result, args.out)
     return 0
 
 

@@ -24,7 +24,6 @@ model (default: the shipped one, which carries the rating head), then measures:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -45,17 +44,10 @@ from imdb_sentiment.config import ScoreConfig
 from imdb_sentiment.models.rating import STARS, median_stars
 from imdb_sentiment.pretrained import resolve
 from imdb_sentiment.training import rating_metrics
+from robustness import emit
 
 ASPECT_DIR = Path(__file__).resolve().parent / "aspects"
 MIN_REVIEWS = 10
-
-
-def emit(result: dict, out: str | None) -> None:
-    text = json.dumps(result)
-    print(text)
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text + "\n")
 
 
 def film_figures(films: pd.DataFrame, rating: str, share: str) -> dict:

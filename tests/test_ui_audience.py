@@ -8,9 +8,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -369,65 +366,45 @@ def test_the_audience_page_in_a_real_browser(rated_toy_dir, summary_dir, tmp_pat
     frame = reviews_frame(seed=7)
     csv = tmp_path / "reviews.csv"
     frame.to_csv(csv, index=False)
-    port = browser_test.free_port()
-    log_path = tmp_path / "app.log"
     dialogs: list[str] = []
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "imdb_sentiment.cli", "app", str(rated_toy_dir), "--port", str(port)],
-            cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
+    with browser_test.running_app(rated_toy_dir, tmp_path) as (url, _), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
         try:
-            browser_test.wait_until_healthy(url, process, log_path)
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
-                try:
-                    page = browser.new_page(viewport={"width": 1400, "height": 2400})
-                    page.set_default_timeout(browser_test.STEP_MS)
-                    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page = browser.new_page(viewport={"width": 1400, "height": 2400})
+            page.set_default_timeout(browser_test.STEP_MS)
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
-                    page.goto(url)
-                    page.get_by_role("textbox", name="Review").fill("the film story cast music masterpiece again.")
-                    page.get_by_role("button", name="Analyse").click()
-                    expect(page.get_by_test_id("stMetricValue").first).to_contain_text("★")
+            page.goto(url)
+            page.get_by_role("textbox", name="Review").fill("the film story cast music masterpiece again.")
+            page.get_by_role("button", name="Analyse").click()
+            expect(page.get_by_test_id("stMetricValue").first).to_contain_text("★")
 
-                    page.get_by_role("link", name="Audience").click()
-                    page.get_by_text("Open a summary folder").click()
-                    page.get_by_role("textbox", name="Folder written by imdb-sentiment summarize").fill(
-                        str(summary_dir)
-                    )
-                    page.get_by_role("button", name="Open the folder").click()
-                    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
-                    expect(page.get_by_test_id("stImage").first).to_be_visible()
-                    image = page.get_by_test_id("stImage").first.locator("img")
-                    assert image.evaluate("img => img.complete && img.naturalWidth > 100")
-                    expect(page.get_by_text("One group")).to_be_visible()
-                    # The largest group is drilled into: its name, a <script> tag, is shown as text.
-                    expect(page.get_by_role("combobox", name="Group (largest first)")).to_have_value(SCRIPT)
-                    expect(page.get_by_text("Most positive sentences, with the review each comes from")).to_be_visible()
-                    assert page.get_by_test_id("stDataFrame").count() >= 4
-                    assert page.locator("script").filter(has_text="alert('x')").count() == 0
-                    expect(page.get_by_role("button", name="Download groups.csv")).to_be_visible()
-                    shot = tmp_path / "ui-audience.png"
-                    page.screenshot(path=str(shot), full_page=True)
-                    browser_test.keep(shot)
+            page.get_by_role("link", name="Audience").click()
+            page.get_by_text("Open a summary folder").click()
+            page.get_by_role("textbox", name="Folder written by imdb-sentiment summarize").fill(str(summary_dir))
+            page.get_by_role("button", name="Open the folder").click()
+            expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+            expect(page.get_by_test_id("stImage").first).to_be_visible()
+            image = page.get_by_test_id("stImage").first.locator("img")
+            assert image.evaluate("img => img.complete && img.naturalWidth > 100")
+            expect(page.get_by_text("One group")).to_be_visible()
+            # The largest group is drilled into: its name, a <script> tag, is shown as text.
+            expect(page.get_by_role("combobox", name="Group (largest first)")).to_have_value(SCRIPT)
+            expect(page.get_by_text("Most positive sentences, with the review each comes from")).to_be_visible()
+            assert page.get_by_test_id("stDataFrame").count() >= 4
+            assert page.locator("script").filter(has_text="alert('x')").count() == 0
+            expect(page.get_by_role("button", name="Download groups.csv")).to_be_visible()
+            shot = tmp_path / "ui-audience.png"
+            page.screenshot(path=str(shot), full_page=True)
+            browser_test.keep(shot)
 
-                    # An upload, summarised in the app: the review and group columns are found by name.
-                    page.get_by_text("Upload a file").click()
-                    page.locator("input[type=file]").set_input_files(str(csv))
-                    page.get_by_role("button", name=f"Summarise {len(frame)} reviews").click()
-                    expect(page.get_by_text("Summary of reviews.csv by film")).to_be_visible()
-                    expect(page.get_by_role("combobox", name="Group (largest first)")).to_have_value(SCRIPT)
-                    expect(page.get_by_test_id("stImage").first).to_be_visible()
-                finally:
-                    browser.close()
+            # An upload, summarised in the app: the review and group columns are found by name.
+            page.get_by_text("Upload a file").click()
+            page.locator("input[type=file]").set_input_files(str(csv))
+            page.get_by_role("button", name=f"Summarise {len(frame)} reviews").click()
+            expect(page.get_by_text("Summary of reviews.csv by film")).to_be_visible()
+            expect(page.get_by_role("combobox", name="Group (largest first)")).to_have_value(SCRIPT)
+            expect(page.get_by_test_id("stImage").first).to_be_visible()
         finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+            browser.close()
     assert dialogs == [], "a script in a group name ran"

@@ -8,6 +8,7 @@ Screenshots are kept under ``tmp_path`` and copied to ``$IMDB_SENTIMENT_ARTIFACT
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -86,32 +88,41 @@ def chromium() -> str:
     return path
 
 
+@contextlib.contextmanager
+def running_app(model_dir: Path, root: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``imdb-sentiment app MODEL_DIR`` on a free loopback port, its log in ``root``; yields its URL and process.
+
+    The CLI becomes Streamlit in its own session; on the way out the session's process group is ended.
+    """
+    port = free_port()
+    log_path = root / "app.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "imdb_sentiment.cli", "app", str(model_dir), "--port", str(port)],
+            cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_healthy(url, process, log_path)
+            yield url, process
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+
+
 @pytest.fixture(scope="module")
 def served_app(tmp_path_factory):
     """``imdb-sentiment app`` over one tiny ngram model, on a free loopback port; yields its URL."""
     root = tmp_path_factory.mktemp("ui-browser")
     texts, labels = make_toy_reviews(80, seed=0)
     model = get_model_class("ngram")(config=NgramConfig(n_bits=14)).fit(texts, labels).save(root / "ngram")
-    port = free_port()
-    log = (root / "app.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "imdb_sentiment.cli", "app", str(model), "--port", str(port)],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, process, root / "app.log")
+    with running_app(model, root) as (url, _):
         yield url
-    finally:
-        # The CLI runs Streamlit as its child: end the session's process group, the two of them.
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        log.close()
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:

@@ -242,11 +242,13 @@ def train_rating(
     )
     rows = np.flatnonzero(fusion)
     p_positive = np.full(len(texts), 0.5)
-    p_positive[rows] = _scored([texts[i] for i in rows], model, verbose, "scoring the fusion reviews")
+    if "verbose" in model.get_params():  # kinds that can show a progress bar while scoring, as in reconfigure
+        model.set_params(verbose=verbose)
+    p_positive[rows] = model.predict_proba([texts[i] for i in rows])[:, 1]
     cfg = config if isinstance(config, RatingConfig) else RatingConfig()
     head = RatingHead(cfg).fit(texts, stars, p_positive, fusion)
     val_texts = validation["text"].tolist()
-    val_p = p_positive[len(train_rows) :] if on_validation else _scored(val_texts, model, verbose, "scoring validation")
+    val_p = p_positive[len(train_rows) :] if on_validation else model.predict_proba(val_texts)[:, 1]
     val_stars = head.predict_stars(val_texts, val_p)
     head.info_["metrics"] = {
         "validation": rating_metrics(validation["rating"].to_numpy(), median_stars(val_stars), val_p)
@@ -256,16 +258,6 @@ def train_rating(
     from imdb_sentiment.audience.polarity import fit_clause_scorer
 
     # Clauses of the fusion reviews: the model's verdict on the review is as sure there as on new reviews.
-    fit_clause_scorer(model, [texts[i] for i in rows], p_positive[rows], seed=cfg.seed, verbose=verbose)
+    fit_clause_scorer(model, [texts[i] for i in rows], p_positive[rows], seed=cfg.seed)
     attach_rating(model_dir, head, out)
     return model
-
-
-def _scored(texts: list[str], model: SentimentModel, verbose: bool, what: str) -> np.ndarray:
-    from tqdm.auto import tqdm
-
-    chunk = 512
-    out = []
-    for start in tqdm(range(0, len(texts), chunk), desc=what, unit="chunk", disable=not verbose):
-        out.append(model.predict_proba(texts[start : start + chunk])[:, 1])
-    return np.concatenate(out) if out else np.zeros(0)

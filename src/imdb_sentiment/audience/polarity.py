@@ -26,8 +26,6 @@ _CONTRAST = re.compile(
     re.IGNORECASE,
 )
 _SUBORDINATE = re.compile(r"(?:although|though|while|whereas)\b", re.IGNORECASE)
-#: Clauses scored at a time by a model without a clause scorer.
-_CHUNK = 256
 
 
 def clause_span(sentence: str, term: str) -> tuple[int, int]:
@@ -48,6 +46,16 @@ def clause_span(sentence: str, term: str) -> tuple[int, int]:
     return 0, len(sentence)
 
 
+def _sentences_and_clauses(texts: Sequence[str], found: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Each :func:`find_aspects` row's sentence and the clause holding its term (white space collapsed)."""
+    sentences = [texts[r][s:e] for r, s, e in zip(found["review"], found["start"], found["end"], strict=True)]
+    clauses = []
+    for sentence, term in zip(sentences, found["term"], strict=True):
+        start, end = clause_span(sentence, term)
+        clauses.append(" ".join(sentence[start:end].split()) or sentence)
+    return sentences, clauses
+
+
 def mentions(texts: Sequence[str], review_p: np.ndarray, model: SentimentModel) -> pd.DataFrame:
     """Every aspect mention in ``texts`` with its sentence, clause and the clause's P(positive).
 
@@ -63,17 +71,13 @@ def mentions(texts: Sequence[str], review_p: np.ndarray, model: SentimentModel) 
     found = find_aspects(texts)
     if found.empty:
         return found.assign(text=pd.Series(dtype=str), clause=pd.Series(dtype=str), p_positive=pd.Series(dtype=float))
-    sentences = [texts[r][s:e] for r, s, e in zip(found["review"], found["start"], found["end"], strict=True)]
-    clauses = []
-    for sentence, term in zip(sentences, found["term"], strict=True):
-        start, end = clause_span(sentence, term)
-        clauses.append(" ".join(sentence[start:end].split()) or sentence)
+    sentences, clauses = _sentences_and_clauses(texts, found)
     reviews_p = np.asarray(review_p, dtype=np.float64)[found["review"].to_numpy()]
     head = model.rating_head_
     if head is not None and head.scores_clauses:
         p = head.predict_clauses(clauses, reviews_p)
     else:
-        p = np.concatenate([model.predict_proba(clauses[i : i + _CHUNK])[:, 1] for i in range(0, len(clauses), _CHUNK)])
+        p = model.predict_proba(clauses)[:, 1]
     return found.assign(text=[" ".join(s.split()) for s in sentences], clause=clauses, p_positive=p)
 
 
@@ -84,7 +88,6 @@ def fit_clause_scorer(
     *,
     limit: int = 30_000,
     seed: int = 0,
-    verbose: bool = False,
 ) -> int:
     """Fit ``model``'s rating head's clause scorer: the model itself scores up to ``limit`` aspect clauses of
     ``texts`` (reviews it did not train on, with their P(positive) ``review_p``), and the head learns to
@@ -93,8 +96,6 @@ def fit_clause_scorer(
     Raises:
         ModelError: the model has no rating head.
     """
-    from tqdm.auto import tqdm
-
     from imdb_sentiment.errors import ModelError
 
     head = model.rating_head_
@@ -103,16 +104,10 @@ def fit_clause_scorer(
     found = find_aspects(texts)
     if len(found) > limit:
         found = found.sample(limit, random_state=seed).sort_index()
-    clauses = []
-    for r, s, e, term in zip(found["review"], found["start"], found["end"], found["term"], strict=True):
-        sentence = texts[r][s:e]
-        start, end = clause_span(sentence, term)
-        clauses.append(" ".join(sentence[start:end].split()) or sentence)
+    _, clauses = _sentences_and_clauses(texts, found)
     if len(clauses) < 50:  # too few to learn from: mentions() then asks the model itself
         return 0
-    teacher = [
-        model.predict_proba(clauses[i : i + _CHUNK])[:, 1]
-        for i in tqdm(range(0, len(clauses), _CHUNK), desc="scoring aspect clauses", unit="chunk", disable=not verbose)
-    ]
-    head.fit_clauses(clauses, np.asarray(review_p)[found["review"].to_numpy()], np.concatenate(teacher))
+    # The model scores the clauses itself (with its own progress bar when it was built verbose).
+    teacher = model.predict_proba(clauses)[:, 1]
+    head.fit_clauses(clauses, np.asarray(review_p)[found["review"].to_numpy()], teacher)
     return len(clauses)
