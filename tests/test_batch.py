@@ -107,6 +107,23 @@ def test_order_and_predictions_do_not_depend_on_batch_size_or_workers(tmp_path, 
         pd.testing.assert_frame_equal(outputs[0], other)
 
 
+def test_unless_told_the_model_kind_says_how_many_chunks_to_score_at_once(
+    tmp_path, model_dir, model, reviews, monkeypatch
+):
+    write(reviews, tmp_path / "in.parquet")
+    monkeypatch.setattr("os.cpu_count", lambda: 3)
+
+    def run(name: str, **settings) -> int:
+        config = ScoreConfig(batch_size=10, **settings)
+        return score(model_dir, tmp_path / "in.parquet", tmp_path / name, config, progress=False).workers
+
+    assert run("per-core.parquet") == 3  # ngram: one chunk per core
+    monkeypatch.setattr(type(model), "chunk_workers", lambda self, cores: 1)  # as the transformer kind says
+    assert run("one.parquet") == 1
+    assert run("told.parquet", workers=2) == 2
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "one.parquet"), pd.read_parquet(tmp_path / "told.parquet"))
+
+
 def test_bad_rows_go_to_the_errors_file_with_row_number_and_reason(tmp_path, model_dir, model):
     good = "A superb, wonderful film that I loved."
     lines = [

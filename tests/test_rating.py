@@ -64,6 +64,37 @@ def test_a_rating_file_of_the_wrong_shape_is_refused_in_one_line(fitted, tmp_pat
         RatingHead.load(tmp_path, {**entry, "stars": [1, 10]})
 
 
+def test_a_head_reads_the_models_features_when_it_has_them_and_needs_them_from_then_on(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 1200
+    texts = ["a film"] * n  # words that say nothing: only the features know the intensity
+    stars = rng.choice(STARS, n)
+    p_positive = np.where(stars >= 7, 0.8, 0.2)
+    # As in a network's features, the signal runs along a direction shared by many of them.
+    features = (rng.normal(size=(n, 16)) + np.outer(stars, rng.normal(size=16))).astype(np.float32)
+    fusion = np.arange(n) % 2 == 0
+    held = ~fusion
+    reads = RatingHead(RatingConfig(n_bits=10, features=4)).fit(texts, stars, p_positive, fusion, features)
+    blind = RatingHead(RatingConfig(n_bits=10)).fit(texts, stars, p_positive, fusion)
+    assert reads.uses_features and reads.n_components == 4 and reads.info_["feature_components"] == 4
+    assert not blind.uses_features  # no features given: the fusion reads none, whatever the config says
+
+    def mae(head, given):
+        dist = head.predict_stars(np.array(texts)[held].tolist(), p_positive[held], given)
+        return np.abs(median_stars(dist) - stars[held]).mean()
+
+    assert mae(reads, features[held]) < 0.5 * mae(blind, None)
+    again = RatingHead.load(tmp_path, reads.save(tmp_path))
+    np.testing.assert_array_equal(
+        again.predict_stars(texts[:50], p_positive[:50], features[:50]),
+        reads.predict_stars(texts[:50], p_positive[:50], features[:50]),
+    )
+    with pytest.raises(ModelError, match="reads the model's features"):
+        again.predict_stars(texts[:5], p_positive[:5])
+    with pytest.raises(ModelError, match="expects 16 features"):
+        again.predict_stars(texts[:5], p_positive[:5], features[:5, :8])
+
+
 def test_bad_training_input_is_refused(fitted):
     texts, stars = rated_reviews(300)
     with pytest.raises(InputError, match="ratings must be among"):

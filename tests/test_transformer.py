@@ -312,8 +312,71 @@ def test_onnx_export_is_a_loadable_model_that_agrees(trained, tmp_path, toy_revi
     # ...and it saves and reloads like any model
     exported.save(tmp_path / "copy")
     np.testing.assert_array_equal(load_model(tmp_path / "copy").predict_proba(texts), theirs)
-    with pytest.raises(ModelError, match="already ONNX"):
+    with pytest.raises(ModelError, match="ONNX only"):
         exported.export_onnx(tmp_path / "again")
+
+
+def test_the_transformer_scores_one_chunk_at_a_time_on_every_core(trained):
+    assert trained.chunk_workers(8) == 1 and trained.chunk_workers(1) == 1
+
+
+def test_the_exported_graph_gives_the_features_pytorch_gives(trained, tmp_path, toy_reviews_factory):
+    texts, _labels = toy_reviews_factory(12, seed=13)
+    proba, features = trained.predict_proba_and_features(texts)
+    assert features.shape == (12, trained.network_.config.hidden_size)
+    exported = load_model(trained.export_onnx(tmp_path / "onnx"))
+    assert exported._session.has_features
+    onnx_proba, onnx_features = exported.predict_proba_and_features(texts)
+    np.testing.assert_allclose(onnx_proba, proba, atol=1e-5)
+    np.testing.assert_allclose(onnx_features, features, atol=1e-4)
+    np.testing.assert_allclose(onnx_proba, exported.predict_proba(texts), atol=1e-9)
+
+
+def test_a_graph_exported_before_features_existed_still_predicts_without_them(trained, tmp_path, toy_reviews_factory):
+    from imdb_sentiment.models.manifest import MANIFEST, file_hashes
+    from imdb_sentiment.models.transformer.onnx import ONNX_FILE
+
+    texts, _labels = toy_reviews_factory(8, seed=14)
+    folder = trained.export_onnx(tmp_path / "onnx")
+    net = trained.network_.to("cpu").eval()
+
+    class LogitsOnly(torch.nn.Module):  # what export wrote before the features output
+        def __init__(self) -> None:
+            super().__init__()
+            self.network = net
+
+        def forward(self, input_ids, attention_mask):
+            return self.network(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    ids = torch.tensor([[2, 3, 4, 5]])
+    torch.onnx.export(
+        LogitsOnly(),
+        (ids, torch.ones_like(ids)),
+        str(folder / ONNX_FILE),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["logits"],
+        dynamic_axes={"input_ids": {0: "b", 1: "s"}, "attention_mask": {0: "b", 1: "s"}},
+        opset_version=17,
+        dynamo=False,
+    )
+    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest["files"] = file_hashes(folder)
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    old = load_model(folder)
+    assert not old._session.has_features
+    proba, features = old.predict_proba_and_features(texts)
+    assert features is None
+    np.testing.assert_allclose(proba, trained.predict_proba(texts), atol=1e-5)
+
+
+def test_an_onnx_copy_that_kept_its_weights_exports_again_from_them(trained, tmp_path, toy_reviews_factory):
+    texts, _labels = toy_reviews_factory(20, seed=12)
+    kept = load_model(trained.export_onnx(tmp_path / "kept", keep_weights="float32"))
+    assert kept.backend_ == "onnx"
+    again = load_model(kept.export_onnx(tmp_path / "again", int8=False, keep_weights="float32"))
+    assert again.backend_ == "onnx" and list((tmp_path / "again").rglob("*.safetensors"))
+    np.testing.assert_allclose(again.predict_proba(texts), kept.predict_proba(texts), atol=1e-5)
+    np.testing.assert_allclose(again.predict_proba(texts), trained.predict_proba(texts), atol=1e-5)
 
 
 def test_training_on_from_a_saved_model_keeps_its_trained_head(

@@ -154,7 +154,8 @@ class ScoreConfig(Config):
     id_columns: tuple[str, ...] | None = None
     #: Rows read, scored and written at a time (memory grows with it, not with the input).
     batch_size: int = 8192
-    #: Batches scored at once (threads for ``local``, model actors for ``ray``); 0: one per core.
+    #: Batches scored at once (threads for ``local``, model actors for ``ray``); 0: one per core, or for
+    #: ``local`` what the model's kind runs fastest with (a transformer: one batch on every core).
     workers: int = 0
     #: Longer reviews are written to the errors file instead of being scored.
     max_chars: int = 100_000
@@ -174,7 +175,7 @@ class ScoreConfig(Config):
             object.__setattr__(self, "id_columns", tuple(c for c in self.id_columns if c))
         require(bool(self.text_column), name, "text_column must not be empty")
         require(self.batch_size >= 1, name, "batch_size must be >= 1")
-        require(self.workers >= 0, name, "workers must be >= 0 (0: one per core)")
+        require(self.workers >= 0, name, "workers must be >= 0 (0: the default)")
         require(self.max_chars >= 1, name, "max_chars must be >= 1")
         require(self.engine in ("local", "ray"), name, f"engine must be local or ray, got {self.engine!r}")
         require(not self.ray_address or self.engine == "ray", name, "ray_address needs engine=ray")

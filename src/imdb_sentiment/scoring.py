@@ -156,10 +156,10 @@ def score_rows(
     stars = np.full((len(values), len(STARS)), np.nan) if model.rates else None
     if good:
         texts = [cast(str, values[i]) for i in good]  # text_problem passed them: all are str
-        p_positive[good] = np.asarray(model.predict_proba(texts), dtype=np.float64)[:, 1]
-        head = model.rating_head_
-        if stars is not None and head is not None:
-            stars[good] = head.predict_stars(texts, p_positive[good])
+        proba, rated = model.predict_proba_and_stars(texts)  # one pass: a head may read the model's features
+        p_positive[good] = np.asarray(proba, dtype=np.float64)[:, 1]
+        if stars is not None and rated is not None:
+            stars[good] = rated
     return RowScores(problems, p_positive, stars)
 
 

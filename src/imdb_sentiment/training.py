@@ -244,12 +244,22 @@ def train_rating(
     p_positive = np.full(len(texts), 0.5)
     if "verbose" in model.get_params():  # kinds that can show a progress bar while scoring, as in reconfigure
         model.set_params(verbose=verbose)
-    p_positive[rows] = model.predict_proba([texts[i] for i in rows])[:, 1]
+    proba, found = model.predict_proba_and_features([texts[i] for i in rows])
+    p_positive[rows] = proba[:, 1]
+    features = None
+    if found is not None:  # kinds with features (a transformer): the fusion reads them too
+        features = np.zeros((len(texts), found.shape[1]), dtype=np.float32)
+        features[rows] = found
     cfg = config if isinstance(config, RatingConfig) else RatingConfig()
-    head = RatingHead(cfg).fit(texts, stars, p_positive, fusion)
+    head = RatingHead(cfg).fit(texts, stars, p_positive, fusion, features)
     val_texts = validation["text"].tolist()
-    val_p = p_positive[len(train_rows) :] if on_validation else model.predict_proba(val_texts)[:, 1]
-    val_stars = head.predict_stars(val_texts, val_p)
+    if on_validation:
+        val_p = p_positive[len(train_rows) :]
+        val_features = None if features is None else features[len(train_rows) :]
+    else:
+        val_proba, val_features = model.predict_proba_and_features(val_texts)
+        val_p = val_proba[:, 1]
+    val_stars = head.predict_stars(val_texts, val_p, val_features)
     head.info_["metrics"] = {
         "validation": rating_metrics(validation["rating"].to_numpy(), median_stars(val_stars), val_p)
         | {"fusion_fitted_on_it": bool(on_validation)}

@@ -319,7 +319,7 @@ def summarize_texts(
         p_positive = proba[:, 1]
     p_positive = np.asarray(p_positive, dtype=np.float64)
     if stars is None:
-        stars = model.rating_head_.predict_stars(texts, p_positive)
+        stars = model.predict_stars(texts, p_positive)
     frame["p_positive"] = p_positive
     # The per-review detail summarize() writes to reviews.parquet, read back the same way.
     detail = pa.table(detail_columns(model, texts, np.ones(n, dtype=bool), p_positive, stars)).to_pandas()

@@ -99,7 +99,8 @@ def score(
             raise InputError(f"the output {output} would overwrite the input {file.name}; choose another --output")
     if config.resume and any(f.path is None for f in files):
         raise InputError("cannot resume standard input: it cannot be read again; score a file to use --resume")
-    workers = config.workers or os.cpu_count() or 1
+    cores = os.cpu_count() or 1
+    workers = config.workers or cores
     start = time.perf_counter()
     work = WorkFolder(output, fmt)
     if config.engine == "ray":
@@ -111,6 +112,7 @@ def score(
         done = work.open(fingerprint(Path(model), files, config, fmt), resume=False)
     else:
         loaded, name = _load(model)
+        workers = config.workers or loaded.chunk_workers(cores)  # the kind knows what suits it
         done = work.open(fingerprint(_model_ref(model), files, config, fmt), resume=config.resume)
         tables = local_tables(loaded, name, files, config, workers, skip=done.chunks)
     bar = _progress_bar(count_rows(files), progress, done.rows)

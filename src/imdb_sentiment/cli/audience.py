@@ -41,7 +41,9 @@ def summarize(
     batch_size: Annotated[
         int, typer.Option(help="Rows read and scored at a time (small, so the cores share the work evenly).")
     ] = 1024,
-    workers: Annotated[int, typer.Option(help="Batches scored at once (default: one per core).")] = 0,
+    workers: Annotated[
+        int, typer.Option(help="Batches scored at once (default: one per core; a transformer: one on every core).")
+    ] = 0,
     engine: Annotated[str, typer.Option(help="local (threads) or ray (Ray Data actors).")] = "local",
     ray_address: Annotated[str, typer.Option(help="Join this Ray cluster (default: start a local Ray).")] = "",
     resume: Annotated[bool, typer.Option(help="Finish an interrupted run's scoring without rescoring.")] = False,

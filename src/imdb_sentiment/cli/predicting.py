@@ -74,7 +74,9 @@ def score(
         str | None, typer.Option(help="Comma-separated input columns to copy (default: all but the text column).")
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Rows read and scored at a time.")] = 8192,
-    workers: Annotated[int, typer.Option(help="Batches scored at once (default: one per core).")] = 0,
+    workers: Annotated[
+        int, typer.Option(help="Batches scored at once (default: one per core; a transformer: one on every core).")
+    ] = 0,
     max_chars: Annotated[int, typer.Option(help="Longer reviews go to the errors file.")] = 100_000,
     engine: Annotated[str, typer.Option(help="local (threads) or ray (Ray Data actors).")] = "local",
     ray_address: Annotated[str, typer.Option(help="Join this Ray cluster (default: start a local Ray).")] = "",
@@ -104,7 +106,8 @@ def score(
     errors = f", {summary.errors:,} error{plural} in {summary.errors_file}" if summary.errors else ", no errors"
     err_console.print(
         f"scored {summary.scored:,} of {summary.rows:,} rows into {summary.output}{errors}; "
-        f"{summary.seconds:.1f} s, {summary.rows_per_s:,.0f} rows/s ({summary.engine}, {summary.workers} workers)",
+        f"{summary.seconds:.1f} s, {summary.rows_per_s:,.0f} rows/s "
+        f"({summary.engine}, {summary.workers} worker{'s' if summary.workers != 1 else ''})",
         highlight=False,
         markup=False,
         soft_wrap=True,
@@ -179,7 +182,7 @@ def explain(
 
         from imdb_sentiment.models.rating import median_stars
 
-        stars = fitted.rating_head_.predict_stars([text], np.array([explanation.p_positive]))
+        stars = fitted.predict_stars([text], np.array([explanation.p_positive]))
         rating = int(median_stars(stars)[0])
     if as_json:
         import json

@@ -189,10 +189,43 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     def predict_proba_and_stars(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
         """:meth:`predict_proba` and, when the model :attr:`rates`, each review's distribution over
         :data:`~imdb_sentiment.models.rating.STARS` (shape ``(n, 8)``), from one pass of the model."""
-        proba = self.predict_proba(texts)
         if self.rating_head_ is None:
-            return proba, None
-        return proba, self.rating_head_.predict_stars(list(texts), proba[:, 1])
+            return self.predict_proba(texts), None
+        proba, features = self.predict_proba_and_features(texts)
+        return proba, self.rating_head_.predict_stars(list(texts), proba[:, 1], features)
+
+    def predict_stars(self, texts: Sequence[str], p_positive: np.ndarray | None = None) -> np.ndarray:
+        """Each review's distribution over :data:`~imdb_sentiment.models.rating.STARS`, shape ``(n, 8)``.
+
+        Args:
+            texts: Reviews.
+            p_positive: The model's P(positive) for them when already known (an explanation carries it):
+                a head that reads only that (not the model's features) then rates without a second pass.
+
+        Raises:
+            ModelError: the model has no rating head.
+        """
+        head = self.rating_head_
+        if head is None:
+            raise ModelError("the model has no rating head; add one with `imdb-sentiment train-rating MODEL_DIR`")
+        features = None
+        if p_positive is None or head.uses_features:
+            proba, features = self.predict_proba_and_features(texts)
+            p_positive = proba[:, 1] if p_positive is None else p_positive
+        return head.predict_stars(list(texts), np.asarray(p_positive, dtype=np.float64), features)
+
+    def predict_proba_and_features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`predict_proba` and, from the same pass, each review's features where the kind has them
+        (a transformer's last-layer vector at the first token, shape ``(n, hidden)``; ``None`` for kinds
+        without): what a rating head reads besides the probability."""
+        self._check_fitted()
+        x = check_texts(texts, allow_empty=True)
+        if not x:
+            return np.zeros((0, 2)), None
+        return self._predict_proba_and_features(x)
+
+    def _predict_proba_and_features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        return self._predict_proba(texts), None
 
     def unseen_training_rows(self, texts: Sequence[str], labels: np.ndarray) -> np.ndarray:
         """Which of the training reviews ``fit`` did not learn from (a kind that trains on a subset says
@@ -233,6 +266,14 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         oversubscribe the cores; a kind without a thread setting ignores it.
         """
         return None
+
+    def chunk_workers(self, cores: int) -> int:
+        """How many chunks the local batch engine should score at once on ``cores`` cores, unless told.
+
+        One per core by default (with :meth:`set_threads` 1 each); a kind whose single call already uses
+        every core better than parallel calls do says fewer.
+        """
+        return cores
 
     def export_onnx(self, path: str | Path, *, int8: bool = False, keep_weights: str = "") -> Path:
         """Write an ONNX copy of the model to ``path`` that loads like any saved model (kinds that can).

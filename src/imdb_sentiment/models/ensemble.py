@@ -163,6 +163,9 @@ class EnsembleClassifier(SentimentModel):
     def shows_attention(self) -> bool:
         return any(member.shows_attention for member in self.members_)
 
+    def chunk_workers(self, cores: int) -> int:
+        return min(member.chunk_workers(cores) for member in self.members_)
+
     def set_threads(self, n: int | None) -> int | None:
         previous = [member.set_threads(n) for member in self.members_]
         return next((p for p in previous if p is not None), None)

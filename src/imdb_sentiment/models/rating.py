@@ -7,9 +7,12 @@ IMDb's labelled reviews carry their author's rating in the file name: 1-4 stars 
    features, L2-normalised), fitted on every training review. It knows *how* good or bad ("masterpiece"
    vs "pretty good"), which the classifier's probability does not say.
 2. **fusion**: a multinomial logistic regression over the eight star values on the text score, the
-   classifier's log-odds and their squares and product. It is fitted on reviews the classifier did *not*
-   train on, with the text score cross-fitted (each review scored by a ridge fitted without it), so that
-   neither input is trusted more than it deserves on new reviews.
+   classifier's log-odds and their squares and product, and (for a model that gives them: a transformer)
+   the leading principal components of the network's features (its last-layer vector at the first
+   token, which says more about *how* sure it is than one log-odds does; on validation they took the
+   MAE from 1.24 to 1.15 stars). It is fitted on reviews the classifier did *not* train on, with the text
+   score cross-fitted (each review scored by a ridge fitted without it), so that no input is trusted
+   more than it deserves on new reviews.
 
 The predicted rating is the distribution's median (the value that minimises the expected absolute error;
 on validation it beat the mean by 0.06 stars MAE); groups use the whole distribution
@@ -49,7 +52,19 @@ STARS: tuple[int, ...] = (1, 2, 3, 4, 7, 8, 9, 10)
 #: The file holding a head's weights in a model folder.
 RATING_FILE = "rating.npz"
 _STARS = np.array(STARS)
-_ARRAYS = ("text_coef", "text_intercept", "fuse_coef", "fuse_intercept", "stars", "clause_coef", "clause_intercept")
+_ARRAYS = (
+    "text_coef",
+    "text_intercept",
+    "fuse_coef",
+    "fuse_intercept",
+    "stars",
+    "clause_coef",
+    "clause_intercept",
+    "feature_center",
+    "feature_projection",
+)
+#: Inputs of the fusion stage besides the feature components (:func:`_fusion_inputs`).
+_BASE_INPUTS = 6
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +79,9 @@ class RatingConfig(Config):
     alpha: float = 0.5
     #: Inverse penalty of the fusion stage.
     c: float = 1.0
+    #: Principal components of the model's features the fusion reads (0: none; a model without features
+    #: gets none whatever this says).
+    features: int = 64
     #: Folds of the cross-fitting that scores the fusion reviews with a text stage that did not see them.
     folds: int = 5
     seed: int = 0
@@ -74,6 +92,7 @@ class RatingConfig(Config):
         require(10 <= self.n_bits <= 24, name, "n_bits must be between 10 and 24")
         require(self.alpha > 0 and self.c > 0, name, "alpha and c must be > 0")
         require(self.folds >= 2, name, "folds must be >= 2")
+        require(0 <= self.features <= 1024, name, "features must be between 0 and 1024")
 
 
 def _log_odds(p_positive: np.ndarray) -> np.ndarray:
@@ -123,6 +142,7 @@ class RatingHead:
         ratings: Sequence[int] | np.ndarray,
         p_positive: np.ndarray,
         fusion: np.ndarray,
+        features: np.ndarray | None = None,
     ) -> Self:
         """Fit both stages.
 
@@ -131,6 +151,7 @@ class RatingHead:
             ratings: Their stars (values of :data:`STARS`).
             p_positive: The classifier's P(positive) per review (used where ``fusion`` is true).
             fusion: Boolean mask of the reviews the classifier did not train on: the fusion stage's data.
+            features: The model's features per review (rows where ``fusion`` is true are used), or ``None``.
 
         Raises:
             InputError: lengths differ, a rating is not one of :data:`STARS`, or fewer than 100 fusion reviews.
@@ -139,6 +160,8 @@ class RatingHead:
         fusion = np.asarray(fusion, dtype=bool)
         if not len(texts) == len(y) == len(p_positive) == len(fusion):
             raise InputError("texts, ratings, p_positive and the fusion mask must have the same length")
+        if features is not None and (features.ndim != 2 or len(features) != len(y)):
+            raise InputError("features must be one row per review")
         if not np.isin(y, _STARS).all():
             raise InputError(f"ratings must be among {STARS}")
         if fusion.sum() < 100 or len(np.unique(y[fusion])) < len(STARS):
@@ -152,24 +175,70 @@ class RatingHead:
                 Ridge(alpha=cfg.alpha, solver="sparse_cg").fit(x[fit_rows], y[fit_rows]).predict(x[held_out])
             )
         text = Ridge(alpha=cfg.alpha, solver="sparse_cg").fit(x, y)
-        fuse = LogisticRegression(C=cfg.c, max_iter=2000).fit(
-            _fusion_inputs(cross[fusion], np.asarray(p_positive)[fusion]), y[fusion]
-        )
         self.text_coef_ = np.asarray(text.coef_, dtype=np.float32)
         self.text_intercept_ = float(text.intercept_)
+        if features is not None and cfg.features:
+            self._fit_projection(np.asarray(features, dtype=np.float64)[fusion], cfg.features)
+        inputs = self._all_inputs(
+            cross[fusion], np.asarray(p_positive)[fusion], None if features is None else features[fusion]
+        )
+        fuse = LogisticRegression(C=cfg.c, max_iter=3000).fit(inputs, y[fusion])
         self.fuse_coef_ = np.asarray(fuse.coef_, dtype=np.float64)
         self.fuse_intercept_ = np.asarray(fuse.intercept_, dtype=np.float64)
-        self.info_ = {"reviews": len(y), "fusion_reviews": int(fusion.sum())}
+        self.info_ = {"reviews": len(y), "fusion_reviews": int(fusion.sum()), "feature_components": self.n_components}
         return self
 
-    def predict_stars(self, texts: Sequence[str], p_positive: np.ndarray) -> np.ndarray:
-        """Each review's probability of each of :data:`STARS`, shape ``(n, 8)``, rows summing to 1."""
+    def _fit_projection(self, features: np.ndarray, k: int) -> None:
+        """Standardise the features and keep their ``k`` leading principal components, scaled so that the
+        first has unit variance: one centre and one matrix, applied as ``(f - centre) @ projection``."""
+        from sklearn.decomposition import PCA
+
+        mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-6
+        k = min(k, features.shape[1], len(features) - 1)
+        pca = PCA(k, random_state=self.config.seed).fit((features - mean) / scale)
+        self.feature_center_ = mean + scale * pca.mean_
+        self.feature_projection_ = (pca.components_ / scale).T / np.sqrt(pca.explained_variance_[0])
+
+    @property
+    def n_components(self) -> int:
+        """How many feature components the fusion reads (0: it reads none)."""
+        projection = getattr(self, "feature_projection_", None)
+        return 0 if projection is None else int(projection.shape[1])
+
+    @property
+    def uses_features(self) -> bool:
+        """Whether rating needs the model's features (:meth:`SentimentModel.predict_proba_and_features`)."""
+        return self.n_components > 0
+
+    def _all_inputs(self, text_score: np.ndarray, p_positive: np.ndarray, features: np.ndarray | None) -> np.ndarray:
+        base = _fusion_inputs(text_score, p_positive)
+        if not self.uses_features:
+            return base
+        if features is None:
+            raise ModelError(
+                "this rating head reads the model's features, which were not given (rate through the model: "
+                "predict_proba_and_stars), or the model's graph does not give them (export it again)"
+            )
+        if features.ndim != 2 or features.shape[1] != self.feature_center_.shape[0]:
+            raise ModelError(f"the rating head expects {self.feature_center_.shape[0]} features per review")
+        return np.column_stack(
+            [base, (np.asarray(features, dtype=np.float64) - self.feature_center_) @ self.feature_projection_]
+        )
+
+    def predict_stars(
+        self, texts: Sequence[str], p_positive: np.ndarray, features: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Each review's probability of each of :data:`STARS`, shape ``(n, 8)``, rows summing to 1.
+
+        Raises:
+            ModelError: the head is not fitted, or reads features and none (or the wrong number) are given.
+        """
         if not hasattr(self, "fuse_coef_"):
             raise ModelError("this rating head is not fitted")
         if len(texts) == 0:
             return np.zeros((0, len(STARS)))
         text_score = self._features(texts) @ self.text_coef_ + self.text_intercept_
-        logits = _fusion_inputs(text_score, p_positive) @ self.fuse_coef_.T + self.fuse_intercept_
+        logits = self._all_inputs(text_score, p_positive, features) @ self.fuse_coef_.T + self.fuse_intercept_
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
         return np.asarray(e / e.sum(axis=1, keepdims=True))
@@ -220,6 +289,8 @@ class RatingHead:
         }
         if self.scores_clauses:
             arrays |= {"clause_coef": self.clause_coef_, "clause_intercept": np.array([self.clause_intercept_])}
+        if self.uses_features:
+            arrays |= {"feature_center": self.feature_center_, "feature_projection": self.feature_projection_}
         np.savez(folder / RATING_FILE, **arrays)  # type: ignore[arg-type]
         return {"file": RATING_FILE, "stars": list(STARS), "config": self.config.to_dict(), **self.info_}
 
@@ -238,9 +309,18 @@ class RatingHead:
         if missing := [k for k in _ARRAYS[:5] if k not in arrays]:
             raise ModelError(f"{folder / RATING_FILE} lacks {', '.join(missing)}")
         n_cols, k = 2**head.config.n_bits, len(STARS)
-        shapes = {"text_coef": (n_cols,), "text_intercept": (1,), "fuse_coef": (k, 6), "fuse_intercept": (k,)}
+        projection = arrays.get("feature_projection")
+        n_features, n_components = projection.shape if projection is not None and projection.ndim == 2 else (0, 0)
+        shapes = {
+            "text_coef": (n_cols,),
+            "text_intercept": (1,),
+            "fuse_coef": (k, _BASE_INPUTS + n_components),
+            "fuse_intercept": (k,),
+        }
         if "clause_coef" in arrays or "clause_intercept" in arrays:
             shapes |= {"clause_coef": (n_cols + 1,), "clause_intercept": (1,)}
+        if "feature_projection" in arrays or "feature_center" in arrays:
+            shapes |= {"feature_center": (n_features,), "feature_projection": (n_features, n_components)}
         for name, shape in shapes.items():
             if name not in arrays or arrays[name].shape != shape or arrays[name].dtype.kind != "f":
                 raise ModelError(f"{folder / RATING_FILE}: {name} is not a float array of shape {shape}")
@@ -253,7 +333,11 @@ class RatingHead:
         if "clause_coef" in arrays:
             head.clause_coef_ = arrays["clause_coef"].astype(np.float32)
             head.clause_intercept_ = float(arrays["clause_intercept"][0])
-        head.info_ = {k: v for k, v in entry.items() if k in ("reviews", "fusion_reviews", "clauses", "metrics")}
+        if n_components:
+            head.feature_center_ = arrays["feature_center"].astype(np.float64)
+            head.feature_projection_ = arrays["feature_projection"].astype(np.float64)
+        keep = ("reviews", "fusion_reviews", "feature_components", "clauses", "metrics")
+        head.info_ = {k: v for k, v in entry.items() if k in keep}
         return head
 
 

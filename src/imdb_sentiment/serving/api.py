@@ -256,7 +256,7 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
             # The API does not return attention weights: do not compute them (kinds without attention ignore it).
             explanation = model.explain(text, attention=False)
             p = np.array([explanation.p_positive])
-            stars = model.rating_head_.predict_stars([text], p) if model.rating_head_ is not None else None
+            stars = model.predict_stars([text], p) if model.rates else None
             return explanation, _predictions(p, stars)[0].rating
 
         # In a thread, abandoned on timeout: the client gets its 504 while the thread runs to its end.

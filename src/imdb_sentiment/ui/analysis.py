@@ -63,7 +63,7 @@ def prediction(model: SentimentModel, text: str, *, p_positive: float | None = N
         return Prediction.from_p_positive(p)
     from imdb_sentiment.models.rating import median_stars  # the rating rule of every surface
 
-    return Prediction.from_p_positive(p, int(median_stars(head.predict_stars([text], np.array([p])))[0]))
+    return Prediction.from_p_positive(p, int(median_stars(model.predict_stars([text], np.array([p])))[0]))
 
 
 def headline(predicted: Prediction) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from imdb_sentiment.explain.records import Explanation, fold_onto_words, make_explanation
+from imdb_sentiment.models.transformer.network import eager_attention
 from imdb_sentiment.models.transformer.windows import PieceTokenizer
 from imdb_sentiment.text import word_spans
 
@@ -126,16 +127,10 @@ def attention_weights(network: Any, row: list[int], device: Any) -> np.ndarray:
     """
     import torch
 
-    current = getattr(network.config, "_attn_implementation", None)
-    try:
-        network.set_attn_implementation("eager")
-        with torch.inference_mode():
-            inputs = torch.as_tensor([row], device=device)
-            out = network(input_ids=inputs, attention_mask=torch.ones_like(inputs), output_attentions=True)
-        return np.stack([a[0].float().cpu().numpy() for a in out.attentions])
-    finally:
-        if current:
-            network.set_attn_implementation(current)
+    with eager_attention(network), torch.inference_mode():
+        inputs = torch.as_tensor([row], device=device)
+        out = network(input_ids=inputs, attention_mask=torch.ones_like(inputs), output_attentions=True)
+    return np.stack([a[0].float().cpu().numpy() for a in out.attentions])
 
 
 def explain_by_occlusion(

@@ -128,10 +128,21 @@ class TransformerClassifier(SentimentModel):
             self._session = onnx.OnnxSession(session.path, threads=n)
         return previous
 
+    def chunk_workers(self, cores: int) -> int:
+        # One chunk at a time on every core: one ONNX Runtime call uses every core as well as parallel
+        # one-thread calls do on chunks they share evenly, and an input of one chunk (any file under
+        # score's 8,192-row batch) or the last chunk of a run gets every core, not one (bench/transformer_cpu.py).
+        return 1
+
     def _batch_logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self.backend_ == "onnx":
             return self._session(ids, mask)
         return network.batch_logits(self.network_, ids, mask, network.torch_device(self._cfg.device))
+
+    def _batch_outputs(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        if self.backend_ == "onnx":
+            return self._session.outputs(ids, mask)
+        return network.batch_outputs(self.network_, ids, mask, network.torch_device(self._cfg.device))
 
     def _review_logits(self, texts: Sequence[str]) -> np.ndarray:
         """Logits ``(n, 2)`` per review: its windows' logits averaged."""
@@ -154,6 +165,15 @@ class TransformerClassifier(SentimentModel):
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         return softmax(self._review_logits(texts), axis=1)
+
+    def _predict_proba_and_features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        # Features come from an exported graph that returns them (export_onnx writes one) or from PyTorch.
+        if self.backend_ == "torch":
+            self.network_.eval()
+        logits, features = scoring.review_outputs(
+            self.tokenizer_.word_pieces(texts), self.tokenizer_, self._cfg, self._batch_outputs, verbose=self.verbose
+        )
+        return softmax(logits, axis=1), features
 
     # ----------------------------------------------------------------------------- explaining
     def _explain(self, text: str, *, n_steps: int = 20, attention: bool = True, **options: Any) -> Explanation:
@@ -268,17 +288,19 @@ class TransformerClassifier(SentimentModel):
             The folder written.
 
         Raises:
-            ModelError: ``keep_weights`` is not one of those, this model is ONNX already, or the onnx extra
-                is not installed.
+            ModelError: ``keep_weights`` is not one of those, this model is ONNX without its PyTorch weights,
+                or the onnx extra is not installed.
         """
         self._check_fitted()
         if keep_weights not in onnx.KEEP_WEIGHTS:
             raise ModelError(f"keep_weights must be '', 'float16' or 'float32', not {keep_weights!r}")
-        if self.backend_ != "torch":
-            raise ModelError("this model is already ONNX; export the PyTorch model it was exported from")
+        if self.backend_ != "torch" and not network.has_weights(getattr(self, "_source", Path())):
+            raise ModelError("this model is ONNX only; export the PyTorch model it was exported from")
         onnx.check_export_dependencies()
 
-        net = self.network_.to("cpu").eval()
+        # An ONNX copy that kept its PyTorch weights (the shipped model) exports again from them: a newer
+        # export (a faster graph) without retraining.
+        net = self._torch_network("an ONNX export").to("cpu").eval()
         rows, _ = windows.text_rows([_TRACE_TEXT], self.tokenizer_, self._cfg)
         sample = windows.pad(rows, self.tokenizer_.pad_id)
         path = Path(path)

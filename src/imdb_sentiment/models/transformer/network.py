@@ -92,6 +92,22 @@ def quiet_transformers() -> Iterator[None]:
             logging.enable_progress_bar()
 
 
+@contextlib.contextmanager
+def eager_attention(network: Any) -> Iterator[Any]:
+    """Run ``network`` with transformers' plain ("eager") attention for the block, then switch back.
+
+    Attention weights come only from eager attention; and an ONNX graph traced from it is simpler and
+    faster on ONNX Runtime than one traced from the fused kernel (bench/transformer_cpu.py).
+    """
+    current = getattr(network.config, "_attn_implementation", None)
+    try:
+        network.set_attn_implementation("eager")
+        yield network
+    finally:
+        if current:
+            network.set_attn_implementation(current)
+
+
 def load_base(source: str, *, seed: int) -> Any:
     """The base model ``source`` as a two-label classifier in float32, ready to fine-tune.
 
@@ -189,3 +205,18 @@ def batch_logits(network: Any, ids: np.ndarray, mask: np.ndarray, device: Any) -
 
     out = forward(network, torch.as_tensor(ids), torch.as_tensor(mask), device)
     return out.float().cpu().numpy().astype(np.float64)
+
+
+def batch_outputs(network: Any, ids: np.ndarray, mask: np.ndarray, device: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Float64 logits ``(n, 2)`` and float32 features ``(n, hidden)`` (the last layer at the first token,
+    what an exported graph's ``features`` output holds) of a padded batch."""
+    import torch
+
+    with torch.inference_mode():
+        out = network(
+            input_ids=torch.as_tensor(ids).to(device),
+            attention_mask=torch.as_tensor(mask).to(device),
+            output_hidden_states=True,
+        )
+    features = out.hidden_states[-1][:, 0].float().cpu().numpy()
+    return out.logits.float().cpu().numpy().astype(np.float64), features

@@ -7,6 +7,7 @@ imports torch at module level: the slim install (no torch) runs the shipped mode
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -17,11 +18,14 @@ from typing import Any
 import numpy as np
 
 from imdb_sentiment.errors import ModelError
-from imdb_sentiment.models.transformer.network import MODEL_DIR, quiet_transformers
+from imdb_sentiment.models.transformer.network import MODEL_DIR, eager_attention, quiet_transformers
 from imdb_sentiment.models.transformer.windows import PieceTokenizer
 
 #: The ONNX graph in a saved model folder.
 ONNX_FILE = "model.onnx"
+#: The graph's second output: each input's last-layer vector at its first token (what the classifier
+#: head reads), for a rating head (:mod:`imdb_sentiment.models.rating`).
+FEATURES = "features"
 #: What ``keep_weights`` may be: no PyTorch weights, or weights in half or full precision.
 KEEP_WEIGHTS = ("", "float16", "float32")
 
@@ -57,11 +61,20 @@ class OnnxSession:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         self.session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        #: Whether the graph also returns each input's features (graphs exported before it did not).
+        self.has_features = FEATURES in {o.name for o in self.session.get_outputs()}
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Float64 logits ``(n, 2)`` of a padded batch."""
         (logits,) = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
         return np.asarray(logits, dtype=np.float64)
+
+    def outputs(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The logits and, when the graph has them, the features ``(n, hidden)`` of a padded batch."""
+        if not self.has_features:
+            return self(ids, mask), None
+        logits, features = self.session.run(["logits", FEATURES], {"input_ids": ids, "attention_mask": mask})
+        return np.asarray(logits, dtype=np.float64), np.asarray(features, dtype=np.float32)
 
 
 def check_export_dependencies() -> None:
@@ -85,6 +98,7 @@ def write_onnx(
     *,
     int8: bool = False,
     keep_weights: str = "",
+    fused_attention: bool = False,
 ) -> None:
     """Write ``model.onnx`` and ``model/`` for ``network`` into ``folder`` (an empty temporary folder).
 
@@ -96,6 +110,8 @@ def write_onnx(
         int8: Quantise the weights of the linear layers to int8.
         keep_weights: ``"float16"`` or ``"float32"``: also keep the PyTorch weights (safetensors) in that
             precision; empty: only ``config.json`` and the tokenizer.
+        fused_attention: Trace the network's own attention kernel instead of eager attention (only
+            ``bench/transformer_cpu.py`` does, to measure the difference).
     """
     import torch
 
@@ -112,20 +128,24 @@ def write_onnx(
         shutil.rmtree(folder / "_torch")
     tokenizer.copy_files(folder / MODEL_DIR)
     raw = folder / ("model.fp32.onnx" if int8 else ONNX_FILE)
-    with torch.inference_mode(), warnings.catch_warnings():
+    # Traced from eager attention: ONNX Runtime ran a trace of the fused kernel 1.18x slower as int8 on 2
+    # AVX2 cores, at the same accuracy (bench/transformer_cpu.py).
+    attention = contextlib.nullcontext() if fused_attention else eager_attention(network)
+    with attention, torch.inference_mode(), warnings.catch_warnings():
         # The tracer warns about Python conditionals in transformers' masking code; they depend
         # only on shapes that stay dynamic here, which the tests check against PyTorch.
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _logits_only(network),
+            _logits_and_features(network),
             (torch.as_tensor(sample[0]), torch.as_tensor(sample[1])),
             str(raw),
             input_names=["input_ids", "attention_mask"],
-            output_names=["logits"],
+            output_names=["logits", FEATURES],
             dynamic_axes={
                 "input_ids": {0: "batch", 1: "sequence"},
                 "attention_mask": {0: "batch", 1: "sequence"},
                 "logits": {0: "batch"},
+                FEATURES: {0: "batch"},
             },
             opset_version=17,
             dynamo=False,
@@ -152,16 +172,17 @@ def quantize_int8(source: Path, target: Path) -> None:
         root.setLevel(level)
 
 
-def _logits_only(network: Any) -> Any:
-    """Wrap a Hugging Face model so that the traced graph returns the logits tensor only."""
+def _logits_and_features(network: Any) -> Any:
+    """Wrap a Hugging Face model so that the traced graph returns two tensors: the logits and the features."""
     import torch
 
-    class LogitsOnly(torch.nn.Module):
+    class LogitsAndFeatures(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.network = network
 
         def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-            return self.network(input_ids=input_ids, attention_mask=attention_mask).logits
+            out = self.network(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+            return out.logits, out.hidden_states[-1][:, 0]
 
-    return LogitsOnly()
+    return LogitsAndFeatures()
