@@ -218,14 +218,7 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         """:meth:`predict_proba` and, from the same pass, each review's features where the kind has them
         (a transformer's last-layer vector at the first token, shape ``(n, hidden)``; ``None`` for kinds
         without): what a rating head reads besides the probability."""
-        self._check_fitted()
-        x = check_texts(texts, allow_empty=True)
-        if not x:
-            return np.zeros((0, 2)), None
-        return self._predict_proba_and_features(x)
-
-    def _predict_proba_and_features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
-        return self._predict_proba(texts), None
+        return self.predict_proba(texts), None
 
     def unseen_training_rows(self, texts: Sequence[str], labels: np.ndarray) -> np.ndarray:
         """Which of the training reviews ``fit`` did not learn from (a kind that trains on a subset says

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -55,15 +55,21 @@ def prediction(model: SentimentModel, text: str, *, p_positive: float | None = N
         model: A fitted or loaded model.
         text: One review.
         p_positive: The model's P(positive) for ``text`` when already known (an explanation carries it):
-            the model is not run again; the rating head only needs it.
+            the model is not run again for it (a rating head that reads the model's features runs it once).
     """
-    p = float(model.predict_proba([text])[0, 1]) if p_positive is None else float(p_positive)
-    head = model.rating_head_
-    if head is None:
-        return Prediction.from_p_positive(p)
+    if not model.rates:
+        return Prediction.from_p_positive(
+            float(model.predict_proba([text])[0, 1]) if p_positive is None else p_positive
+        )
     from imdb_sentiment.models.rating import median_stars  # the rating rule of every surface
 
-    return Prediction.from_p_positive(p, int(median_stars(model.predict_stars([text], np.array([p])))[0]))
+    if p_positive is None:
+        proba, rated = model.predict_proba_and_stars([text])  # one pass for both
+        p, stars = float(proba[0, 1]), cast(np.ndarray, rated)  # not None: the model rates
+    else:
+        p = float(p_positive)
+        stars = model.predict_stars([text], np.array([p]))
+    return Prediction.from_p_positive(p, int(median_stars(stars)[0]))
 
 
 def headline(predicted: Prediction) -> str:

@@ -166,12 +166,16 @@ class TransformerClassifier(SentimentModel):
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         return softmax(self._review_logits(texts), axis=1)
 
-    def _predict_proba_and_features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    def predict_proba_and_features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
         # Features come from an exported graph that returns them (export_onnx writes one) or from PyTorch.
+        self._check_fitted()
+        items = check_texts(texts, allow_empty=True)
+        if not items:
+            return np.zeros((0, 2)), None
         if self.backend_ == "torch":
             self.network_.eval()
         logits, features = scoring.review_outputs(
-            self.tokenizer_.word_pieces(texts), self.tokenizer_, self._cfg, self._batch_outputs, verbose=self.verbose
+            self.tokenizer_.word_pieces(items), self.tokenizer_, self._cfg, self._batch_outputs, verbose=self.verbose
         )
         return softmax(logits, axis=1), features
 

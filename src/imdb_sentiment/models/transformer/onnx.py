@@ -128,8 +128,8 @@ def write_onnx(
         shutil.rmtree(folder / "_torch")
     tokenizer.copy_files(folder / MODEL_DIR)
     raw = folder / ("model.fp32.onnx" if int8 else ONNX_FILE)
-    # Traced from eager attention: ONNX Runtime ran a trace of the fused kernel 1.18x slower as int8 on 2
-    # AVX2 cores, at the same accuracy (bench/transformer_cpu.py).
+    # Traced from eager attention: ONNX Runtime ran a trace of the fused kernel 1.25x slower as int8 on 2
+    # AVX2 cores, its labels differing on 2 of 1,500 reviews (bench/transformer_cpu.py).
     attention = contextlib.nullcontext() if fused_attention else eager_attention(network)
     with attention, torch.inference_mode(), warnings.catch_warnings():
         # The tracer warns about Python conditionals in transformers' masking code; they depend
