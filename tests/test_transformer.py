@@ -316,8 +316,20 @@ def test_onnx_export_is_a_loadable_model_that_agrees(trained, tmp_path, toy_revi
         exported.export_onnx(tmp_path / "again")
 
 
-def test_the_transformer_scores_one_chunk_at_a_time_on_every_core(trained):
-    assert trained.chunk_workers(8) == 1 and trained.chunk_workers(1) == 1
+def test_the_transformer_scores_one_chunk_at_a_time_on_every_core(trained, tmp_path, toy_reviews_factory):
+    import pandas as pd
+
+    from imdb_sentiment.batch import score
+    from imdb_sentiment.config import ScoreConfig
+
+    texts, _labels = toy_reviews_factory(12, seed=15)
+    pd.DataFrame({"text": texts}).to_parquet(tmp_path / "in.parquet")
+    summary = score(
+        trained, tmp_path / "in.parquet", tmp_path / "out.parquet", ScoreConfig(batch_size=4), progress=False
+    )
+    assert summary.workers == 1  # unless told: one chunk at a time, whatever the cores
+    scored = pd.read_parquet(tmp_path / "out.parquet")["p_positive"].to_numpy()
+    np.testing.assert_allclose(scored, trained.predict_proba(texts)[:, 1], atol=1e-6)
 
 
 def test_the_exported_graph_gives_the_features_pytorch_gives(trained, tmp_path, toy_reviews_factory):

@@ -19,6 +19,7 @@ from imdb_sentiment import load_model
 from imdb_sentiment.audience.summarize import SummarizeConfig, summarize
 from imdb_sentiment.config import ScoreConfig
 from imdb_sentiment.errors import InputError, ModelError
+from imdb_sentiment.scoring import predict_one
 from imdb_sentiment.settings import UiSettings
 from imdb_sentiment.ui import analysis, audience, audience_tables, batch, launch
 from pngcheck import assert_png_image
@@ -253,11 +254,11 @@ def test_scored_so_far_reads_the_scorings_progress_record(tmp_path):
 # ------------------------------------------------------------------------------- ratings beside labels
 def test_predictions_carry_the_rating_when_the_model_rates(rated_toy_dir, toy_ngram_dir):
     text = "the film story cast music masterpiece again saw."
-    rated = analysis.prediction(load_model(rated_toy_dir), text)
+    rated = predict_one(load_model(rated_toy_dir), text)
     assert rated.rating in (7, 8, 9, 10) and analysis.headline(rated) == f"{rated.label} · {rated.rating}★"
-    again = analysis.prediction(load_model(rated_toy_dir), text, p_positive=rated.p_positive)
+    again = predict_one(load_model(rated_toy_dir), text, p_positive=rated.p_positive)
     assert again == rated  # from an explanation's P(positive): the same prediction
-    plain = analysis.prediction(load_model(toy_ngram_dir), text)
+    plain = predict_one(load_model(toy_ngram_dir), text)
     assert plain.rating is None and analysis.headline(plain) == plain.label
 
 

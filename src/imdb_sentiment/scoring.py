@@ -136,7 +136,7 @@ def score_rows(
     *,
     problems: Sequence[str | None] | None = None,
 ) -> RowScores:
-    """The one chunk scorer: check every row, then predict the good ones in one call to ``predict_proba``.
+    """The one chunk scorer: check every row, then predict (and rate) the good ones in one pass of the model.
 
     Args:
         model: A fitted or loaded model.
@@ -164,6 +164,23 @@ def score_rows(
         if stars is not None and rated is not None:
             stars[good] = rated
     return RowScores(problems, p_positive, stars)
+
+
+def predict_one(model: SentimentModel, text: str, *, p_positive: float | None = None) -> Prediction:
+    """The prediction for one review already checked, rated by the rule of every surface when the model rates.
+
+    Args:
+        model: A fitted or loaded model.
+        text: One review.
+        p_positive: The model's P(positive) for ``text`` when already known (an explanation carries it): the
+            model is not run again for it (a rating head that reads the model's features runs it once).
+    """
+    if p_positive is None:
+        scored = score_rows(model, [text], None, problems=[None])
+    else:
+        p = np.array([float(p_positive)])
+        scored = RowScores([None], p, model.predict_stars([text], p) if model.rates else None)
+    return cast(Prediction, scored.predictions()[0])  # the row had no problem: it has a prediction
 
 
 def score_texts(model: SentimentModel, texts: Sequence[str], *, max_chars: int | None = None) -> list[Prediction]:

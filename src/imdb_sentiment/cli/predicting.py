@@ -176,14 +176,9 @@ def explain(
     if attention_png is not None:
         plot_attention(explanation, attention_png, layer=layer, head=head)
     # The rating the other surfaces show beside the label, from the explained probability (no second pass).
-    rating = None
-    if fitted.rating_head_ is not None:
-        import numpy as np
+    from imdb_sentiment.scoring import predict_one
 
-        from imdb_sentiment.models.rating import median_stars
-
-        stars = fitted.predict_stars([text], np.array([explanation.p_positive]))
-        rating = int(median_stars(stars)[0])
+    rating = predict_one(fitted, text, p_positive=explanation.p_positive).rating
     if as_json:
         import json
 

@@ -50,7 +50,7 @@ from imdb_sentiment.hosting import check_can_listen, unique_names
 from imdb_sentiment.labels import Prediction as PredictionRecord
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.models.registry import load_model
-from imdb_sentiment.scoring import RowScores
+from imdb_sentiment.scoring import RowScores, predict_one
 from imdb_sentiment.serving.batching import MicroBatcher, Overloaded
 from imdb_sentiment.serving.middleware import BodyGuard, InternalErrors, internal_error
 from imdb_sentiment.serving.schemas import (
@@ -255,9 +255,7 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
         def explain_and_rate(text: str) -> tuple[Explanation, int | None]:
             # The API does not return attention weights: do not compute them (kinds without attention ignore it).
             explanation = model.explain(text, attention=False)
-            p = np.array([explanation.p_positive])
-            stars = model.predict_stars([text], p) if model.rates else None
-            return explanation, _predictions(p, stars)[0].rating
+            return explanation, predict_one(model, text, p_positive=explanation.p_positive).rating
 
         # In a thread, abandoned on timeout: the client gets its 504 while the thread runs to its end.
         work = functools.partial(explain_and_rate, request.text)

@@ -11,9 +11,8 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from imdb_sentiment.explain import Explanation
@@ -46,30 +45,6 @@ def review_problem(text: str, max_chars: int) -> str | None:
         f"The review is {len(text):,} characters long; the limit is {max_chars:,} "
         "(IMDB_SENTIMENT_MAX_CHARS). Shorten it, or use the Batch page for many reviews."
     )
-
-
-def prediction(model: SentimentModel, text: str, *, p_positive: float | None = None) -> Prediction:
-    """The prediction for ``text``, with the predicted stars when the model :attr:`~SentimentModel.rates`.
-
-    Args:
-        model: A fitted or loaded model.
-        text: One review.
-        p_positive: The model's P(positive) for ``text`` when already known (an explanation carries it):
-            the model is not run again for it (a rating head that reads the model's features runs it once).
-    """
-    if not model.rates:
-        return Prediction.from_p_positive(
-            float(model.predict_proba([text])[0, 1]) if p_positive is None else p_positive
-        )
-    from imdb_sentiment.models.rating import median_stars  # the rating rule of every surface
-
-    if p_positive is None:
-        proba, rated = model.predict_proba_and_stars([text])  # one pass for both
-        p, stars = float(proba[0, 1]), cast(np.ndarray, rated)  # not None: the model rates
-    else:
-        p = float(p_positive)
-        stars = model.predict_stars([text], np.array([p]))
-    return Prediction.from_p_positive(p, int(median_stars(stars)[0]))
 
 
 def headline(predicted: Prediction) -> str:

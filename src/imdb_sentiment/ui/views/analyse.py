@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from imdb_sentiment.explain import to_html
+from imdb_sentiment.scoring import predict_one
 from imdb_sentiment.ui import analysis, common
 from imdb_sentiment.ui.analysis import RATING_HELP
 
@@ -30,9 +31,7 @@ if problem is not None:
 explanation = common.explained(entry, text)
 # Without an explanation (the reason is shown above) the prediction needs the model run; with one, only
 # the rating head (when the model has one) runs, on the explanation's P(positive).
-predicted = analysis.prediction(
-    common.loaded(entry), text, p_positive=None if explanation is None else explanation.p_positive
-)
+predicted = predict_one(common.loaded(entry), text, p_positive=None if explanation is None else explanation.p_positive)
 label, probability, positive = st.columns(3)
 label.metric("Prediction", analysis.headline(predicted), help=RATING_HELP if predicted.rating is not None else None)
 probability.metric("Probability", f"{predicted.probability:.1%}")

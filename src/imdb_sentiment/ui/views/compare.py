@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from imdb_sentiment.explain import to_html
+from imdb_sentiment.scoring import predict_one
 from imdb_sentiment.ui import analysis, common
 from imdb_sentiment.ui.analysis import RATING_HELP
 
@@ -37,7 +38,7 @@ labels = []
 for column, (entry, explanation) in zip(st.columns(2), results, strict=True):
     with column:
         st.subheader(entry.title)
-        predicted = analysis.prediction(
+        predicted = predict_one(
             common.loaded(entry), text, p_positive=None if explanation is None else explanation.p_positive
         )
         labels.append(predicted.label)
