@@ -12,8 +12,10 @@ model (default: the shipped one, which carries the rating head), then measures:
   scikit-learn ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)`` + ``Ridge(alpha=1)``
   fitted on the 25,000 training reviews' stars (train + validation: the peer has nothing to tune);
 - **films** with >= 10 test reviews: Spearman and Pearson between predicted and true mean rating, MAE of
-  the mean rating and of the share positive, for the run's estimator (``em``), plain means (``none``)
-  and the peer (mean predicted rating; share of predicted ratings >= 5.5);
+  the mean rating and of the share positive, for what ``summarize`` wrote (its default estimator, chosen
+  on validation films by bench/group_choice.py), each other choice on the same reviews (the share from
+  the classifier's P(positive); another ``adjust``) and the peer (mean predicted rating; share of
+  predicted ratings >= 5.5);
 - **aspects**, on the 200 blind-labelled sentences of ``bench/aspects/``: precision of the detected
   (sentence, aspect) pairs, recall (weighted by the sampling strata), and polarity accuracy on the
   detected pairs the labeller gave a positive or negative polarity, beside the review's own label as a
@@ -24,6 +26,7 @@ model (default: the shipped one, which carries the rating head), then measures:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import sys
@@ -38,8 +41,8 @@ import pyarrow.parquet as pq
 from scipy.stats import pearsonr, spearmanr
 
 from imdb_sentiment import load_imdb
-from imdb_sentiment.audience.groups import summarize_groups
-from imdb_sentiment.audience.summarize import GROUPS, REVIEWS, SummarizeConfig, summarize
+from imdb_sentiment.audience.groups import ADJUSTMENTS, summarize_groups
+from imdb_sentiment.audience.summarize import GROUPS, REVIEWS, SHARE_SOURCES, SummarizeConfig, group_inputs, summarize
 from imdb_sentiment.config import ScoreConfig
 from imdb_sentiment.models.rating import STARS, median_stars
 from imdb_sentiment.pretrained import resolve
@@ -165,15 +168,22 @@ def main() -> None:
         peer_rating = peer_rating_all[dataset.test["id"].isin(reviews["id"]).to_numpy()]
     stars = reviews[[f"stars_{s}" for s in STARS]].to_numpy()
     ours = rating_metrics(reviews["rating"].to_numpy(), median_stars(stars), reviews["p_positive"].to_numpy())
-    frame = pd.DataFrame({"group": reviews["film"], "p_positive": reviews["p_positive"]})
-    frame[[f"stars_{s}" for s in STARS]] = stars
-    frame["label"] = (reviews["rating"] >= 7).astype(int)
-    frame["true_rating"] = reviews["rating"]
-    plain = summarize_groups(frame, stars=STARS, adjust="none", n_boot=0)
-    chosen = SummarizeConfig()
-    both = summarize_groups(
-        frame, stars=STARS, adjust="em", share_prior=chosen.share_prior, rating_prior=chosen.rating_prior, n_boot=0
-    )
+    chosen = SummarizeConfig(group_column="film")
+
+    def estimate(**changes: object) -> pd.DataFrame:
+        config = dataclasses.replace(chosen, **changes)
+        frame = group_inputs(reviews, config, truth=True)
+        return summarize_groups(
+            frame,
+            stars=STARS,
+            adjust=config.adjust,
+            share_prior=config.share_prior,
+            rating_prior=config.rating_prior,
+            n_boot=0,
+        )
+
+    others = {f"share_from={s}": {"share_from": s} for s in SHARE_SOURCES if s != chosen.share_from}
+    others |= {f"adjust={a}": {"adjust": a} for a in ADJUSTMENTS if a != chosen.adjust}
     by_film = test.assign(peer=peer_rating).groupby("film")
     peer_films = pd.DataFrame(
         {
@@ -198,10 +208,14 @@ def main() -> None:
             "peer_rating": peer_figures,
             "mae_vs_peer": ours["mae"] / peer_figures["mae"],
             "films": {
-                # What summarize wrote (its default estimator), then the other two on the same reviews.
-                f"summarize (adjust={chosen.adjust})": film_figures(groups, "mean_rating", "share_positive"),
-                "em": film_figures(both, "mean_rating", "share_positive"),
-                "none": film_figures(plain, "mean_rating", "share_positive"),
+                # What summarize wrote (its defaults), then each other choice alone on the same reviews.
+                f"summarize (share_from={chosen.share_from}, adjust={chosen.adjust})": film_figures(
+                    groups, "mean_rating", "share_positive"
+                ),
+                **{
+                    name: film_figures(estimate(**change), "mean_rating", "share_positive")
+                    for name, change in others.items()
+                },
                 "peer": film_figures(peer_films, "peer_rating", "peer_share"),
             },
             "aspects": aspect_figures(reviews, model_dir),

@@ -33,11 +33,13 @@ from imdb_sentiment.models.rating import STARS
 #: Files written into the output folder.
 REVIEWS, GROUPS, ASPECTS, REPORT = "reviews.parquet", "groups.csv", "aspects.csv", "report.html"
 _ROW = "__row"  # the input row number, added when the input has no id column
+#: Where a group's share positive comes from (:attr:`SummarizeConfig.share_from`).
+SHARE_SOURCES = ("rating", "classifier")
 
 
 @dataclasses.dataclass(frozen=True)
 class SummarizeConfig(Config):
-    """How reviews are grouped and summarised (the priors were chosen on training films; docs/audience.md)."""
+    """How reviews are grouped and summarised (estimators chosen by bench/group_choice.py; docs/audience.md)."""
 
     #: The input column naming each review's group (a film, a platform, a region); ``film`` for IMDb.
     group_column: str = "film"
@@ -45,9 +47,15 @@ class SummarizeConfig(Config):
     time_column: str = ""
     #: The input column identifying each review in the examples (empty: ``id`` if present, else row numbers).
     id_column: str = ""
-    #: ``share``: correct each group's share positive for label shift, ratings as predicted; ``em``: the
-    #: star distribution too; ``none``: plain means (audience/groups.py; the choice: docs/audience.md).
-    adjust: str = "share"
+    #: ``em``: correct each group's share positive and star distribution for label shift; ``share``: the
+    #: share only, ratings as predicted; ``none``: plain means (audience/groups.py; chosen by
+    #: bench/group_choice.py: em rates simulated validation films best, docs/audience.md).
+    adjust: str = "em"
+    #: Which P(positive) of each review the group's share positive is estimated from: ``rating``, the rating
+    #: head's mass on 7-10 stars (it fuses the network with the review's words: 92% right against the
+    #: classifier's 90% on validation, and a share that agrees with the group's star distribution);
+    #: ``classifier``, the model's own P(positive). Chosen by bench/group_choice.py.
+    share_from: str = "rating"
     #: Pseudo-reviews of the pooled share in each group's estimate.
     share_prior: float = 0.1
     #: Pseudo-reviews of the pooled star distribution in each group's estimate.
@@ -64,6 +72,9 @@ class SummarizeConfig(Config):
         name = type(self).__name__
         require(bool(self.group_column), name, "group_column must not be empty")
         require(self.adjust in ("em", "share", "none"), name, f"adjust must be em, share or none, got {self.adjust!r}")
+        require(
+            self.share_from in SHARE_SOURCES, name, f"share_from must be rating or classifier, got {self.share_from!r}"
+        )
         require(self.share_prior >= 0 and self.rating_prior >= 0, name, "priors must be >= 0")
         require(self.examples >= 0 and self.min_reviews >= 1 and self.n_boot >= 0, name, "counts must be >= 0")
 
@@ -180,12 +191,8 @@ def _tables(
         raise InputError("no review could be scored; see the errors file beside reviews.parquet")
     if reviews[stars].isna().any(axis=None):
         raise InputError("the model has no rating head; add one with `imdb-sentiment train-rating MODEL_DIR`")
-    group = reviews[config.group_column].astype("string").fillna("(none)")
-    frame = pd.DataFrame({"group": group, "p_positive": reviews["p_positive"]})
-    frame[stars] = reviews[stars].to_numpy()
-    if truth:
-        frame["label"] = (reviews["rating"] >= 7).astype(int)
-        frame["true_rating"] = reviews["rating"]
+    frame = group_inputs(reviews, config, truth=truth)
+    group = frame["group"]
     groups = summarize_groups(
         frame,
         stars=STARS,
@@ -209,6 +216,31 @@ def _tables(
         if when.notna().any():
             timeline = trend(frame[when.notna().to_numpy()], when[when.notna()], top_groups=5, n_boot=config.n_boot)
     return groups, aspects, timeline
+
+
+def group_inputs(reviews: pd.DataFrame, config: SummarizeConfig, *, truth: bool = False) -> pd.DataFrame:
+    """What :func:`~imdb_sentiment.audience.groups.summarize_groups` reads, from scored reviews.
+
+    Args:
+        reviews: One row per scored review: the group column, ``p_positive`` and ``stars_<s>`` (as
+            ``score`` writes them with ``detail``); with ``truth``, ``rating`` (the true stars).
+        config: The group column and ``share_from``.
+        truth: Add ``label`` and ``true_rating`` from ``rating``.
+
+    Returns:
+        ``group`` (text; missing as ``(none)``), ``p_positive`` (per ``share_from``), ``stars_<s>``...
+    """
+    from imdb_sentiment.models.rating import positive_mass
+
+    stars = reviews[[f"stars_{s}" for s in STARS]].to_numpy(dtype=np.float64)
+    group = reviews[config.group_column].astype("string").fillna("(none)")
+    p = positive_mass(stars) if config.share_from == "rating" else reviews["p_positive"].to_numpy(dtype=np.float64)
+    frame = pd.DataFrame({"group": group, "p_positive": np.clip(p, 0.0, 1.0)})
+    frame[[f"stars_{s}" for s in STARS]] = stars
+    if truth:
+        frame["label"] = (reviews["rating"] >= 7).astype(int).to_numpy()
+        frame["true_rating"] = reviews["rating"].to_numpy()
+    return frame
 
 
 def _write_split(split: str, data: str | Path | None, folder: Path, limit: int) -> Path:

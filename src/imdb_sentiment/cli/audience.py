@@ -36,8 +36,16 @@ def summarize(
     data: DataOption = None,
     adjust: Annotated[
         str,
-        typer.Option(help="share: correct each group's share for label shift; em: its ratings too; none: plain means."),
-    ] = "share",
+        typer.Option(
+            help="em: correct each group's share and ratings for label shift; share: its share only; none: plain means."
+        ),
+    ] = "em",
+    share_from: Annotated[
+        str,
+        typer.Option(
+            help="rating: each group's share from the rating head's P(7-10 stars); classifier: from P(positive)."
+        ),
+    ] = "rating",
     batch_size: Annotated[
         int, typer.Option(help="Rows read and scored at a time (small, so the cores share the work evenly).")
     ] = 1024,
@@ -55,7 +63,9 @@ def summarize(
     from imdb_sentiment.audience.summarize import summarize as run
     from imdb_sentiment.config import ScoreConfig
 
-    config = SummarizeConfig(group_column=group_column, time_column=time_column, id_column=id_column, adjust=adjust)
+    config = SummarizeConfig(
+        group_column=group_column, time_column=time_column, id_column=id_column, adjust=adjust, share_from=share_from
+    )
     score_config = ScoreConfig(
         text_column=text_column,
         batch_size=batch_size,

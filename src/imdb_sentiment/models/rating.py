@@ -118,6 +118,11 @@ def median_stars(stars: np.ndarray) -> np.ndarray:
     return _STARS[(np.cumsum(stars, axis=1) >= 0.5 - 1e-9).argmax(axis=1)]
 
 
+def positive_mass(stars: np.ndarray) -> np.ndarray:
+    """Each row's probability of a positive rating (7-10 stars: IMDb's rule for a positive review)."""
+    return np.asarray(stars[:, _STARS >= 7].sum(axis=1), dtype=np.float64)
+
+
 def expected_stars(stars: np.ndarray) -> np.ndarray:
     """The mean star of each row of a distribution."""
     return np.asarray(stars @ _STARS, dtype=np.float64)

@@ -6,7 +6,7 @@ Routes (OpenAPI docs at ``/docs``):
 
     POST /v1/predict   {"texts": [...], "model": optional}     -> a label and probabilities per review
     POST /v1/explain   {"text": "...", "model": optional, "top_k": optional} -> the word attributions
-    POST /v1/summarize {"reviews": [{"text", "group", "time"?, "id"?}], "model"?, "adjust"?, "examples"?}
+    POST /v1/summarize {"reviews": [{"text", "group", "time"?, "id"?}], "model"?, "adjust"?, "share_from"?, "examples"?}
                        -> per group: share positive and ratings; per group and aspect: praise and complaints
     GET  /v1/models    the loaded models: name, kind, whether default, whether it rates, stored metrics
     GET  /health       {"status": "ok", "models": [...]}
@@ -281,7 +281,7 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
                 "(`imdb-sentiment train-rating MODEL_DIR` adds it)"
             )
         texts = [review.text for review in request.reviews]
-        config = SummarizeConfig(adjust=request.adjust, examples=request.examples)
+        config = SummarizeConfig(adjust=request.adjust, share_from=request.share_from, examples=request.examples)
 
         async def work() -> dict[str, Any]:
             # The reviews are scored in the model's queue, with the predictions (a full queue is a 503), then

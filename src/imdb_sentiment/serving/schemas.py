@@ -11,7 +11,7 @@ from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from imdb_sentiment.audience.groups import ADJUSTMENTS
-from imdb_sentiment.audience.summarize import SummarizeConfig, parse_time
+from imdb_sentiment.audience.summarize import SHARE_SOURCES, SummarizeConfig, parse_time
 from imdb_sentiment.errors import InputError
 from imdb_sentiment.scoring import text_problem
 from imdb_sentiment.settings import ServeSettings
@@ -174,6 +174,8 @@ class PredictShape(BaseModel):
 
 #: The estimators the library offers (audience/groups.py), as the request schema states them.
 Adjustment = Literal[ADJUSTMENTS]  # type: ignore[valid-type]
+#: Where a group's share positive comes from (audience/summarize.py).
+ShareSource = Literal[SHARE_SOURCES]  # type: ignore[valid-type]
 
 
 class ReviewShape(BaseModel):
@@ -197,6 +199,13 @@ class SummarizeShape(BaseModel):
         description=(
             "How each group's figures are corrected for label shift: share (its share positive; ratings as "
             "predicted), em (the star distribution too), none (plain means of the model's outputs)."
+        ),
+    )
+    share_from: ShareSource = Field(
+        default=SummarizeConfig().share_from,
+        description=(
+            "Each review's P(positive) that a group's share positive is estimated from: rating (the rating "
+            "head's probability of 7-10 stars) or classifier (the model's own P(positive))."
         ),
     )
     examples: Annotated[int, Field(ge=0, le=5), BeforeValidator(_json_integer)] = Field(
