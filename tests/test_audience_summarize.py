@@ -11,10 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import make_rated_reviews
-from imdb_sentiment.audience.summarize import SummarizeConfig, summarize
+from imdb_sentiment.audience.summarize import SummarizeConfig, group_inputs, summarize
 from imdb_sentiment.cli import app
 from imdb_sentiment.config import ScoreConfig
 from imdb_sentiment.errors import ConfigError, InputError
+from imdb_sentiment.models.rating import STARS, positive_mass
 
 GROUP_COLUMNS = [
     "group",
@@ -85,6 +86,35 @@ def test_a_missing_group_column_or_a_model_without_rating_is_one_clear_error(
         summarize(rated_toy_dir, None, tmp_path / "c", progress=False)
     with pytest.raises(ConfigError, match="adjust must be em, share or none"):
         SummarizeConfig(adjust="median")
+    with pytest.raises(ConfigError, match="share_from must be rating or classifier"):
+        SummarizeConfig(share_from="votes")
+
+
+@pytest.mark.parametrize("source", ["rating", "classifier"])
+def test_a_groups_share_comes_from_the_probability_share_from_names(rated_toy_dir, reviews_csv, tmp_path, source):
+    path, _ = reviews_csv
+    out = tmp_path / source
+    summarize(rated_toy_dir, path, out, SummarizeConfig(adjust="none", n_boot=0, share_from=source), progress=False)
+    reviews = pq.read_table(out / "reviews.parquet").to_pandas().dropna(subset=["p_positive"])
+    stars = reviews[[f"stars_{s}" for s in STARS]].to_numpy()
+    p = positive_mass(stars) if source == "rating" else reviews["p_positive"].to_numpy()
+    expected = pd.Series(p).groupby(reviews["film"].to_numpy()).mean()
+    groups = pd.read_csv(out / "groups.csv").set_index("group")
+    assert groups["share_positive"].to_dict() == pytest.approx(expected.to_dict())
+    # The rating head's mass on 7-10 stars is what "rating" reads: the groups' star columns agree with it.
+    if source == "rating":
+        assert groups[[f"stars_{s}" for s in STARS if s >= 7]].sum(axis=1).to_dict() == pytest.approx(expected.to_dict())
+
+
+def test_group_inputs_take_the_share_source_and_the_truth():
+    reviews = pd.DataFrame({"film": ["a", None], "p_positive": [0.9, 0.2], "rating": [8, 3]})
+    reviews[[f"stars_{s}" for s in STARS]] = [[0, 0, 0, 0.1, 0.2, 0.3, 0.2, 0.2], [0.5, 0.2, 0.1, 0.1, 0.1, 0, 0, 0]]
+    rated = group_inputs(reviews, SummarizeConfig(), truth=True)
+    assert rated["p_positive"].tolist() == pytest.approx([0.9, 0.1])
+    assert rated["group"].tolist() == ["a", "(none)"]
+    assert rated["label"].tolist() == [1, 0] and rated["true_rating"].tolist() == [8, 3]
+    plain = group_inputs(reviews, SummarizeConfig(share_from="classifier"))
+    assert plain["p_positive"].tolist() == [0.9, 0.2] and "label" not in plain
 
 
 def test_the_cli_summarizes_and_reports_bad_input_in_one_line(rated_toy_dir, reviews_csv, tmp_path):
@@ -101,6 +131,12 @@ def test_the_cli_summarizes_and_reports_bad_input_in_one_line(rated_toy_dir, rev
     )
     assert bad.exit_code == 2
     assert bad.output.strip().count("\n") == 0 and "no column 'x'" in bad.output
+    source = runner.invoke(
+        app,
+        ["summarize", str(path), "--output", str(tmp_path / "u"), "--model", str(rated_toy_dir), "--share-from", "x"],
+    )
+    assert source.exit_code == 2
+    assert source.output.strip().count("\n") == 0 and "share_from must be rating or classifier" in source.output
 
 
 def test_split_summarises_imdb_by_film_with_the_true_figures(rated_toy_dir, fake_imdb_archive, tmp_path):

@@ -14,7 +14,15 @@ from imdb_sentiment.audience.polarity import clause_span
 from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.errors import InputError, ModelError
 from imdb_sentiment.models.ngram import NgramConfig
-from imdb_sentiment.models.rating import RATING_FILE, STARS, RatingConfig, RatingHead, attach_rating, median_stars
+from imdb_sentiment.models.rating import (
+    RATING_FILE,
+    STARS,
+    RatingConfig,
+    RatingHead,
+    attach_rating,
+    median_stars,
+    positive_mass,
+)
 from imdb_sentiment.models.transformer import TransformerClassifier
 from imdb_sentiment.models.transformer.config import TransformerConfig
 from imdb_sentiment.training import rating_metrics, train, train_rating
@@ -41,6 +49,16 @@ def test_the_head_learns_the_intensity_the_classifier_does_not_know(fitted):
     assert set(predicted) <= set(STARS)
     assert (predicted == stars).mean() > 0.9
     assert rating_metrics(stars, predicted)["mae"] < 0.3
+
+
+def test_the_positive_mass_is_the_probability_of_seven_stars_or_more(fitted):
+    head, _, _, _ = fitted
+    texts, stars = rated_reviews(200, seed=2)
+    dist = head.predict_stars(texts, np.where(stars >= 7, 0.8, 0.2))
+    mass = positive_mass(dist)
+    np.testing.assert_allclose(mass, dist[:, 4:].sum(axis=1))
+    assert ((mass >= 0.5) == (stars >= 7)).mean() > 0.95
+    assert positive_mass(np.eye(len(STARS))).tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
 
 
 def test_save_and_load_give_the_same_distributions(fitted, tmp_path):

@@ -20,7 +20,7 @@ from conftest import make_rated_reviews
 from imdb_sentiment import InputError, get_model_class, load_model, summarize, summarize_texts
 from imdb_sentiment.audience.groups import ADJUSTMENTS
 from imdb_sentiment.audience.summarize import SummarizeConfig
-from imdb_sentiment.models.rating import STARS, median_stars
+from imdb_sentiment.models.rating import STARS, median_stars, positive_mass
 from imdb_sentiment.serving import ServeSettings, create_app
 from imdb_sentiment.serving.schemas import SummarizeShape
 
@@ -115,6 +115,23 @@ def test_summarize_gives_the_librarys_figures(client, rated_toy_dir):
     assert body["trend"][0]["group"] is None and body["trend"][0]["period"] == "2024-01-01"
 
 
+def test_share_from_picks_which_probability_a_groups_share_comes_from(client, rated_toy_dir):
+    reviews = rated_reviews(40)
+    shares = {}
+    for source in ("rating", "classifier"):
+        body = {"reviews": reviews, "adjust": "none", "share_from": source}
+        response = client.post("/v1/summarize", json=body)
+        assert response.status_code == 200, response.text
+        shares[source] = {g["group"]: g["share_positive"] for g in response.json()["groups"]}
+    model = load_model(rated_toy_dir)
+    texts, groups = [r["text"] for r in reviews], pd.Series([r["group"] for r in reviews])
+    proba, stars = model.predict_proba_and_stars(texts)
+    # Plain means ("none"): the mean of each review's P(positive) from the chosen source.
+    assert shares["classifier"] == pytest.approx(pd.Series(proba[:, 1]).groupby(groups).mean().to_dict())
+    assert shares["rating"] == pytest.approx(pd.Series(positive_mass(stars)).groupby(groups).mean().to_dict())
+    assert shares["rating"] != pytest.approx(shares["classifier"])
+
+
 def test_group_names_come_back_as_json_data_never_markup(client):
     reviews = [{**r, "group": SCRIPT} for r in rated_reviews(6)]
     response = client.post("/v1/summarize", json={"reviews": reviews})
@@ -136,6 +153,7 @@ def test_a_summary_without_ids_or_times_numbers_the_reviews_and_has_no_trend(cli
     ("body", "loc", "needle"),
     [
         ({"adjust": "median"}, ["body", "adjust"], "Input should be 'em'"),
+        ({"share_from": "votes"}, ["body", "share_from"], "Input should be 'rating'"),
         ({"examples": 6}, ["body", "examples"], "less than or equal to 5"),
         ({"examples": True}, ["body", "examples"], "valid integer"),
         ({"extra": 1}, ["body", "extra"], "Extra inputs"),
