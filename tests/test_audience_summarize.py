@@ -103,7 +103,9 @@ def test_a_groups_share_comes_from_the_probability_share_from_names(rated_toy_di
     assert groups["share_positive"].to_dict() == pytest.approx(expected.to_dict())
     # The rating head's mass on 7-10 stars is what "rating" reads: the groups' star columns agree with it.
     if source == "rating":
-        assert groups[[f"stars_{s}" for s in STARS if s >= 7]].sum(axis=1).to_dict() == pytest.approx(expected.to_dict())
+        assert groups[[f"stars_{s}" for s in STARS if s >= 7]].sum(axis=1).to_dict() == pytest.approx(
+            expected.to_dict()
+        )
 
 
 def test_group_inputs_take_the_share_source_and_the_truth():

@@ -106,6 +106,30 @@ def test_window_positions_follow_the_truncation_in_force(tiny_bert):
     assert len(chunks) == 3 and chunks[0][0] == 0 and chunks[-1][-1] == 99
 
 
+def test_inference_max_length_shortens_prediction_inputs_not_training_ones(tiny_bert, trained):
+    config = make(tiny_bert, truncation="head_tail", inference_truncation="", inference_max_length=32).config
+    (train_window,) = windows.window_positions(100, config, n_special=2, training=True)
+    (predict_window,) = windows.window_positions(100, config, n_special=2)
+    assert len(train_window) == 46 and len(predict_window) == 30
+    assert predict_window[:8].tolist() == list(range(8)) and predict_window[-1] == 99  # still head + tail
+    # A fitted model predicts from the shorter inputs: other probabilities for a long review, same for a short one.
+    short = dataclasses.replace(trained.config, inference_truncation="head_tail", inference_max_length=24)
+    full = dataclasses.replace(trained.config, inference_truncation="head_tail")
+    long_text, short_text, original = LONG_REVIEW, "a fine film", trained.config
+    try:  # the fixture is shared: put its config back whatever happens
+        before = trained.set_params(config=full).predict_proba([long_text, short_text])
+        after = trained.set_params(config=short).predict_proba([long_text, short_text])
+        assert max(len(w) for w in model_windows(trained, long_text, training=False)) == 24
+    finally:
+        trained.set_params(config=original)
+    assert not np.allclose(before[0], after[0]) and np.allclose(before[1], after[1], atol=1e-6)
+    assert "inference_max_length" in TransformerClassifier.inference_keys
+    with pytest.raises(ConfigError, match="inference_max_length must be 0"):
+        TransformerConfig(max_length=64, inference_max_length=128)
+    with pytest.raises(ConfigError, match="stride must be at most inference_max_length / 2"):
+        TransformerConfig(max_length=64, stride=16, inference_max_length=20)
+
+
 @pytest.mark.parametrize("truncation", ["head_tail", "head", "chunks"])
 def test_long_reviews_never_trip_the_length_limit(tiny_bert, toy_reviews_factory, truncation, caplog, capsys):
     texts, labels = toy_reviews_factory(16, seed=2)

@@ -47,6 +47,7 @@ class TransformerClassifier(SentimentModel):
     # windows of a model trained on ``head_tail`` or ``head`` (the manifest keeps the values it trained with).
     inference_keys: ClassVar[tuple[str, ...]] = (
         "inference_truncation",
+        "inference_max_length",
         "stride",
         "max_chunks",
         "inference_batch_size",

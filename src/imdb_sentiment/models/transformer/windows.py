@@ -132,7 +132,7 @@ def check_room(cfg: TransformerConfig, tokenizer: PieceTokenizer) -> None:
     Raises:
         ModelError: ``max_length`` minus the special tokens is not more than ``stride``.
     """
-    if cfg.max_length - tokenizer.n_special <= cfg.stride:
+    if min(cfg.max_length, cfg.input_length) - tokenizer.n_special <= cfg.stride:
         raise ModelError("max_length leaves no room for the review after the special tokens and stride")
 
 
@@ -141,7 +141,8 @@ def window_positions(n: int, cfg: TransformerConfig, *, n_special: int, training
 
     Args:
         n: Word pieces in the review.
-        cfg: The config in force (``max_length``, the truncations, ``head_fraction``, ``stride``, ``max_chunks``).
+        cfg: The config in force (``max_length`` for training, ``input_length`` otherwise, the truncations,
+            ``head_fraction``, ``stride``, ``max_chunks``).
         n_special: Special tokens per input (:attr:`PieceTokenizer.n_special`).
         training: Cut by ``truncation`` (training) rather than ``inference_truncation``.
 
@@ -149,7 +150,7 @@ def window_positions(n: int, cfg: TransformerConfig, *, n_special: int, training
         One array of piece indices per model input, in order.
     """
     truncation = cfg.truncation if training else cfg.inference_truncation or cfg.truncation
-    budget = cfg.max_length - n_special
+    budget = (cfg.max_length if training else cfg.input_length) - n_special
     if n <= budget:
         return [np.arange(n)]
     if truncation == "head":
