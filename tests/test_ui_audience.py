@@ -387,7 +387,8 @@ def test_the_audience_page_in_a_real_browser(rated_toy_dir, summary_dir, tmp_pat
             expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
             expect(page.get_by_test_id("stImage").first).to_be_visible()
             image = page.get_by_test_id("stImage").first.locator("img")
-            assert image.evaluate("img => img.complete && img.naturalWidth > 100")
+            # Visible is not yet decoded: wait (up to the step timeout) for a real picture, not a broken one.
+            page.wait_for_function("img => img.complete && img.naturalWidth > 100", arg=image.element_handle())
             expect(page.get_by_text("One group")).to_be_visible()
             # The largest group is drilled into: its name, a <script> tag, is shown as text.
             expect(page.get_by_role("combobox", name="Group (largest first)")).to_have_value(SCRIPT)
