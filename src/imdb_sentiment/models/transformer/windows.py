@@ -130,10 +130,13 @@ def check_room(cfg: TransformerConfig, tokenizer: PieceTokenizer) -> None:
     """Raise :class:`~imdb_sentiment.errors.ModelError` if ``max_length`` leaves no room for a review.
 
     Raises:
-        ModelError: ``max_length`` minus the special tokens is not more than ``stride``.
+        ModelError: ``max_length`` (or the shorter ``inference_max_length``) minus the special tokens is
+            not more than ``stride``.
     """
-    if min(cfg.max_length, cfg.input_length) - tokenizer.n_special <= cfg.stride:
-        raise ModelError("max_length leaves no room for the review after the special tokens and stride")
+    if cfg.input_length - tokenizer.n_special <= cfg.stride:
+        raise ModelError(
+            "max_length (or inference_max_length) leaves no room for the review after the special tokens and stride"
+        )
 
 
 def window_positions(n: int, cfg: TransformerConfig, *, n_special: int, training: bool = False) -> list[np.ndarray]:
