@@ -1,6 +1,7 @@
 """Draw the sentences a person labels to measure the aspect finder. Prints one JSON object.
 
-    python bench/aspect_sample.py [--data PATH] [--text-out FILE] [--out FILE]
+    python bench/aspect_sample.py [--data PATH] [--split test|validation] [--draw N] [--with-aspect K]
+                                  [--without-aspect K] [--text-out FILE] [--out FILE]
 
 From the test split, seeded (seed 0): 150 sentences drawn uniformly from those in which
 ``imdb_sentiment.audience.aspects.find_aspects`` found at least one aspect and 50 from those in which it
@@ -16,6 +17,10 @@ The printed JSON holds the size of each stratum (needed to weigh recall back to 
 ``bench/aspects/README.md``), the share of test sentences with at least one aspect, and the seconds
 ``find_aspects`` took over the 25,000 test reviews on this machine. The sample depends on the vocabulary:
 rerunning after a change to it draws another one; the committed CSV is the one that was labelled.
+
+``--draw N`` (N > 1) draws a further sample with seed N - 1 into ``sample<N>-ids.csv`` (``dev<N>-ids.csv``
+for validation), leaving out every sentence an earlier draw of the split holds: a larger dev set without
+relabelling the first (``--with-aspect 100 --without-aspect 0`` for a draw that measures polarity).
 """
 
 from __future__ import annotations
@@ -46,12 +51,20 @@ def main(argv: list[str] | None = None) -> int:
         choices=("test", "validation"),
         help="test: the evaluation set; validation: a dev set",
     )
+    parser.add_argument("--draw", type=int, default=1, help="1: the first sample; N > 1: a further one")
+    parser.add_argument("--with-aspect", type=int, default=WITH_ASPECT, help="sentences drawn with an aspect")
+    parser.add_argument("--without-aspect", type=int, default=WITHOUT_ASPECT, help="sentences drawn without")
     parser.add_argument("--text-out", default=None, help="the labeller's file (outside the repository)")
     parser.add_argument("--out", default=None, help="also write the JSON here (bench/results/)")
     args = parser.parse_args(argv)
     dev = args.split == "validation"
-    ids_file = IDS.with_name("dev-ids.csv") if dev else IDS
-    text_out = Path(args.text_out or f"/root/work23/aspect-{'dev' if dev else 'sample'}.jsonl").resolve()
+    if args.draw < 1 or args.with_aspect < 0 or args.without_aspect < 0:
+        parser.error("--draw must be >= 1 and the counts >= 0")
+    prefix = "dev" if dev else "sample"
+    name = prefix if args.draw == 1 else f"{prefix}{args.draw}"
+    ids_file = IDS.with_name(f"{name}-ids.csv")
+    earlier = [IDS.with_name(f"{prefix if d == 1 else f'{prefix}{d}'}-ids.csv") for d in range(1, args.draw)]
+    text_out = Path(args.text_out or f"/root/work23/aspect-{name}.jsonl").resolve()
     if text_out.is_relative_to(ROOT):
         parser.error(f"--text-out {text_out} is inside the repository; review text is never committed")
 
@@ -62,14 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     table = find_aspects(texts)
     seconds = time.perf_counter() - start
     found = set(zip(table["review"].tolist(), table["sentence"].tolist(), strict=True))
+    taken = {(row["review_id"], int(row["sentence"])) for f in earlier for row in csv.DictReader(f.open())}
     strata: dict[bool, list[tuple[int, int, int, int]]] = {True: [], False: []}
     for review, text in enumerate(texts):
         for sentence, (begin, end) in enumerate(split_sentences(text)):
-            strata[(review, sentence) in found].append((review, sentence, begin, end))
+            if (ids[review], sentence) not in taken:
+                strata[(review, sentence) in found].append((review, sentence, begin, end))
 
-    rng = np.random.default_rng(SEED)
-    picked = [strata[True][i] for i in rng.choice(len(strata[True]), WITH_ASPECT, replace=False)]
-    picked += [strata[False][i] for i in rng.choice(len(strata[False]), WITHOUT_ASPECT, replace=False)]
+    seed = SEED + args.draw - 1
+    rng = np.random.default_rng(seed)
+    picked = [strata[True][i] for i in rng.choice(len(strata[True]), args.with_aspect, replace=False)]
+    picked += [strata[False][i] for i in rng.choice(len(strata[False]), args.without_aspect, replace=False)]
     items = [picked[i] for i in rng.permutation(len(picked))]
 
     ids_file.parent.mkdir(parents=True, exist_ok=True)
@@ -88,14 +104,16 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "bench": "aspect_sample",
         "split": args.split,
-        "seed": SEED,
+        "draw": args.draw,
+        "seed": seed,
+        "left_out_earlier_draws": len(taken),
         "reviews": len(texts),
         "sentences": sentences,
         "sentences_with_aspect": len(strata[True]),
         "sentences_without_aspect": len(strata[False]),
         "share_with_aspect": round(len(strata[True]) / sentences, 4),
-        "sampled_with_aspect": WITH_ASPECT,
-        "sampled_without_aspect": WITHOUT_ASPECT,
+        "sampled_with_aspect": args.with_aspect,
+        "sampled_without_aspect": args.without_aspect,
         "find_aspects_s": round(seconds, 2),
         "ids": str(ids_file.relative_to(ROOT)),
         "text_out": str(text_out),
