@@ -156,8 +156,10 @@ def score_rows(
     stars = np.full((len(values), len(STARS)), np.nan) if model.rates else None
     if good:
         texts = [cast(str, values[i]) for i in good]  # text_problem passed them: all are str
-        # One pass: the head may read the model's features (a model without one: predict_proba alone).
-        proba, rated = model.predict_proba_and_stars(texts)
+        if model.rates:
+            proba, rated = model.predict_proba_and_stars(texts)  # one pass: the head may read the model's features
+        else:
+            proba, rated = model.predict_proba(texts), None
         p_positive[good] = np.asarray(proba, dtype=np.float64)[:, 1]
         if stars is not None and rated is not None:
             stars[good] = rated
