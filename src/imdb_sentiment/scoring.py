@@ -156,8 +156,11 @@ def score_rows(
     stars = np.full((len(values), len(STARS)), np.nan) if model.rates else None
     if good:
         texts = [cast(str, values[i]) for i in good]  # text_problem passed them: all are str
+        # A model that rates: one pass, since the head may read the model's features. One that does not is
+        # asked predict_proba itself, not predict_proba_and_stars' fallback to it: a wrapper that delegates
+        # other attributes to a model (tests count rows that way) must see the call.
         if model.rates:
-            proba, rated = model.predict_proba_and_stars(texts)  # one pass: the head may read the model's features
+            proba, rated = model.predict_proba_and_stars(texts)
         else:
             proba, rated = model.predict_proba(texts), None
         p_positive[good] = np.asarray(proba, dtype=np.float64)[:, 1]
