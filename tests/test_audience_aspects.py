@@ -165,7 +165,7 @@ def test_table_rows_spans_and_terms_map_back_to_the_text():
         "",
     ]
     table = find_aspects(texts)
-    assert list(table.columns) == ["review", "sentence", "start", "end", "aspect", "term"]
+    assert list(table.columns) == ["review", "sentence", "start", "end", "aspect", "term", "term_start"]
     assert set(table["review"]) == {1}
     rows = list(table.itertuples(index=False))
     assert [(r.sentence, r.aspect, r.term) for r in rows] == [(0, "acting", "acting"), (1, "story", "plot"),
@@ -174,6 +174,15 @@ def test_table_rows_spans_and_terms_map_back_to_the_text():
         sentence = texts[row.review][row.start : row.end]
         assert (row.start, row.end) == split_sentences(texts[row.review])[row.sentence]
         assert re.search(re.escape(row.term), sentence, re.IGNORECASE)
+        assert row.start <= row.term_start < row.end
+        assert texts[row.review][row.term_start :].lower().startswith(row.term)
+
+
+def test_the_term_start_is_the_matched_word_not_an_earlier_substring():
+    # "ending" first occurs inside "intending": the clause must be read around the real term.
+    text = "I'm not intending to say it is great, but the ending is a mess."
+    (row,) = find_aspects([text]).itertuples(index=False)
+    assert row.term == "ending" and row.term_start == text.index("the ending") + 4
 
 
 def test_a_sentence_can_have_several_aspects_but_each_only_once():
@@ -184,10 +193,10 @@ def test_a_sentence_can_have_several_aspects_but_each_only_once():
 
 def test_table_dtypes_and_the_empty_table():
     empty = find_aspects([])
-    assert list(empty.columns) == ["review", "sentence", "start", "end", "aspect", "term"]
+    assert list(empty.columns) == ["review", "sentence", "start", "end", "aspect", "term", "term_start"]
     assert len(empty) == 0
     for table in (empty, find_aspects(["The plot."])):
-        assert [str(table[c].dtype) for c in ("review", "sentence", "start", "end")] == ["int64"] * 4
+        assert [str(table[c].dtype) for c in ("review", "sentence", "start", "end", "term_start")] == ["int64"] * 5
         assert isinstance(table["aspect"].dtype, pd.CategoricalDtype)
         assert list(table["aspect"].cat.categories) == list(ASPECTS)
     assert len(find_aspects(["", "   ", "<br /><br />"])) == 0
@@ -211,6 +220,7 @@ def test_non_ascii_text_keeps_offsets_right():
     assert list(table["aspect"].astype(str)) == ["acting", "story", "music"]
     for row in table.itertuples(index=False):
         assert row.term in text[row.start : row.end].lower()
+        assert text[row.term_start :].lower().startswith(row.term)
 
 
 def test_a_huge_review_is_handled_quickly():

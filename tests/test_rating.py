@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from conftest import make_rated_reviews, tar_fake_imdb, write_fake_imdb
 from imdb_sentiment import data as data_module
 from imdb_sentiment import load_model
-from imdb_sentiment.audience.polarity import clause_span
+from imdb_sentiment.audience.polarity import clause_span, clause_text, mentions
 from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.errors import InputError, ModelError
 from imdb_sentiment.models.ngram import NgramConfig
@@ -187,11 +188,39 @@ def test_a_transformer_trained_on_a_subset_names_the_reviews_it_left_out():
         ("Although the acting is good, the film is a mess.", "film", ", the film is a mess."),
         ("Great music; awful effects.", "effects", "; awful effects."),
         ("A film with no term here.", "ending", "A film with no term here."),
+        # An aside is its own clause for a term inside it, cut like a sentence ...
+        ("A dull plot (though superb music) sinks it.", "music", "though superb music"),
+        ("A dull film (the leads are fine; the script is not).", "script", "; the script is not"),
+        ("The story is thin (and the ending worse", "ending", "and the ending worse"),
+        # ... and is never cut into for a term outside it.
+        (
+            "The acting (though uneven) is strong, but the plot is dumb.",
+            "acting",
+            "The acting (though uneven) is strong, ",
+        ),
     ],
 )
 def test_an_aspect_is_judged_on_its_clause(sentence, term, clause):
-    start, end = clause_span(sentence, term)
+    at = re.search(rf"\b{term}\b", sentence).start() if term in sentence else -1
+    start, end = clause_span(sentence, at)
     assert sentence[start:end] == clause
+
+
+def test_a_clause_leaves_out_the_asides_its_term_is_not_in():
+    sentence = "The plot (done well the first time) is repeated over and over, but the music (what music?) is fine."
+    assert clause_text(sentence, sentence.index("plot")) == "The plot is repeated over and over,"
+    assert clause_text(sentence, sentence.index("music")) == "but the music is fine."
+    assert clause_text(sentence, sentence.index("what")) == "what music?"
+
+
+def test_mentions_score_each_term_on_its_own_clause(rated_toy_dir):
+    model = load_model(rated_toy_dir)
+    texts = ["I'm not intending to say it is great, but the ending (a twist) is a mess.", "The acting is superb."]
+    found = mentions(texts, np.array([0.5, 0.9]), model)
+    assert list(found["term"]) == ["ending", "twist", "acting"]
+    assert list(found["clause"]) == ["but the ending is a mess.", "a twist", "The acting is superb."]
+    expected = model.rating_head_.predict_clauses(list(found["clause"]), np.array([0.5, 0.5, 0.9]))
+    assert np.allclose(found["p_positive"], expected)
 
 
 # Reviews written for this test (none from the dataset): the labelled data has no 5s and 6s, so a mixed

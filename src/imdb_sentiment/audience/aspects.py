@@ -31,7 +31,7 @@ ASPECT_LABELS: dict[str, str] = {
     "ending": "Ending",
 }  # fmt: skip
 #: Columns of :func:`find_aspects`'s table.
-COLUMNS = ("review", "sentence", "start", "end", "aspect", "term")
+COLUMNS = ("review", "sentence", "start", "end", "aspect", "term", "term_start")
 
 # --- Sentences ---------------------------------------------------------------------------------------
 
@@ -365,14 +365,15 @@ def find_aspects(texts: Sequence[str]) -> pd.DataFrame:
         One row per (review, sentence, aspect) found, in text order: ``review`` (index into ``texts``),
         ``sentence`` (index into :func:`split_sentences` of that review), ``start`` and ``end`` (the
         sentence's character span in the review), ``aspect`` (a key of :data:`ASPECTS`, categorical in that
-        order) and ``term`` (the first term of that aspect in the sentence, lower-cased). A sentence with
-        several aspects has several rows; a review or sentence with none has none.
+        order), ``term`` (the first term of that aspect in the sentence, lower-cased) and ``term_start``
+        (where that term starts in the review). A sentence with several aspects has several rows; a review
+        or sentence with none has none.
 
     Raises:
         InputError: ``texts`` is a single string or holds something other than strings.
     """
     items = check_texts(texts, allow_empty=True)
-    rows: list[tuple[int, int, int, int, str, str]] = []
+    rows: list[tuple[int, int, int, int, str, str, int]] = []
     for review, text in enumerate(items):
         spans: list[tuple[int, int]] | None = None
         starts: list[int] = []
@@ -389,8 +390,10 @@ def find_aspects(texts: Sequence[str]) -> pd.DataFrame:
             if needs_judgement(term) and not judges(text[start:end]):
                 continue  # a plot-telling use ("his character goes home"); a later term may still count
             seen.add((sentence, aspect))
-            rows.append((review, sentence, start, end, aspect, term))
+            rows.append((review, sentence, start, end, aspect, term, at))
     table = pd.DataFrame(rows, columns=list(COLUMNS))
-    table = table.astype({"review": "int64", "sentence": "int64", "start": "int64", "end": "int64", "term": str})
+    table = table.astype(
+        {"review": "int64", "sentence": "int64", "start": "int64", "end": "int64", "term": str, "term_start": "int64"}
+    )
     table["aspect"] = pd.Categorical(table["aspect"], categories=list(ASPECTS))
     return table

@@ -4,7 +4,10 @@ A sentence often judges two things at once ("the acting is fine but the plot is 
 of an aspect is read from its *clause*: the sentence cut at contrast words (but, however, although,
 though, yet, whereas, while, except, unfortunately) and at semicolons and dashes; a clause opened by a
 subordinating "although"/"though"/"while"/"whereas" ends at its first comma ("although the acting is
-good, the film is bad" gives acting the first part). Each clause is scored by the model's rating head
+good, the film is bad" gives acting the first part). An aside in parentheses is a clause of its own for a
+term inside it ("a dull plot (but superb music)" gives music the aside) and is left out of the clause of a
+term outside it ("the plot (done well the first time) is repeated over and over" is about the repetition).
+Each clause is scored by the model's rating head
 (:meth:`~imdb_sentiment.models.rating.RatingHead.predict_clauses`), or, for a model without one, by the
 model itself.
 """
@@ -28,31 +31,58 @@ _CONTRAST = re.compile(
 _SUBORDINATE = re.compile(r"(?:although|though|while|whereas)\b", re.IGNORECASE)
 
 
-def clause_span(sentence: str, term: str) -> tuple[int, int]:
-    """The span of the clause of ``sentence`` that holds the first occurrence of ``term`` (case-insensitive);
-    the whole sentence when the term is not found or the sentence has one clause."""
-    at = sentence.lower().find(term.lower()) if term else -1
-    if at < 0:
+#: An aside in parentheses (no nesting; one left open runs to the end of the sentence).
+_ASIDE = re.compile(r"\([^()]*(?:\)|$)")
+
+
+def clause_span(sentence: str, at: int) -> tuple[int, int]:
+    """The span of the clause of ``sentence`` that holds the character at ``at`` (where a term starts); the
+    whole sentence when ``at`` is outside it or the sentence has one clause."""
+    if not 0 <= at < len(sentence):
         return 0, len(sentence)
-    cuts = [0, *(m.start() for m in _CONTRAST.finditer(sentence) if m.start() > 0), len(sentence)]
+    for aside in _ASIDE.finditer(sentence):
+        if aside.start() < at < aside.end():
+            inner = aside.start() + 1
+            start, end = _cut(sentence[inner : aside.end() - sentence.endswith(")", 0, aside.end())], at - inner)
+            return inner + start, inner + end
+    # Cut as if the asides were blank, so that none is cut into (its "though" or comma is not this clause's).
+    return _cut(_blank_asides(sentence), at)
+
+
+def clause_text(sentence: str, at: int) -> str:
+    """The clause of ``sentence`` holding ``at`` (:func:`clause_span`), without the asides it holds and with
+    its white space collapsed (the whole sentence, collapsed, should that leave nothing)."""
+    start, end = clause_span(sentence, at)
+    return " ".join(_blank_asides(sentence[start:end]).split()) or " ".join(sentence.split())
+
+
+def _blank_asides(text: str) -> str:
+    """``text`` with every aside in parentheses replaced by spaces (offsets kept)."""
+    return _ASIDE.sub(lambda aside: " " * len(aside.group()), text)
+
+
+def _cut(text: str, at: int) -> tuple[int, int]:
+    """The span of the clause of ``text`` holding ``at``, cut at contrast words and punctuation."""
+    cuts = [0, *(m.start() for m in _CONTRAST.finditer(text) if m.start() > 0), len(text)]
     spans = []
     for start, end in itertools.pairwise(cuts):
-        opener = _SUBORDINATE.match(sentence, start)
-        comma = sentence.find(",", start, end) if opener else -1
+        opener = _SUBORDINATE.match(text, start)
+        comma = text.find(",", start, end) if opener else -1
         spans.extend([(start, comma), (comma, end)] if comma > 0 else [(start, end)])
     for start, end in spans:
         if start <= at < end:
             return start, end
-    return 0, len(sentence)
+    return 0, len(text)
 
 
 def _sentences_and_clauses(texts: Sequence[str], found: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Each :func:`find_aspects` row's sentence and the clause holding its term (white space collapsed)."""
-    sentences = [texts[r][s:e] for r, s, e in zip(found["review"], found["start"], found["end"], strict=True)]
-    clauses = []
-    for sentence, term in zip(sentences, found["term"], strict=True):
-        start, end = clause_span(sentence, term)
-        clauses.append(" ".join(sentence[start:end].split()) or sentence)
+    """Each :func:`find_aspects` row's sentence and the clause holding its term."""
+    rows = zip(found["review"], found["start"], found["end"], found["term_start"], strict=True)
+    sentences, clauses = [], []
+    for review, start, end, at in rows:
+        sentence = texts[review][start:end]
+        sentences.append(sentence)
+        clauses.append(clause_text(sentence, at - start))
     return sentences, clauses
 
 
