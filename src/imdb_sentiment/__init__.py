@@ -24,7 +24,8 @@ import os
 # Must happen before anything imports keras; setdefault keeps a user's KERAS_BACKEND choice.
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-from imdb_sentiment.audience.summarize import summarize, summarize_texts
+from imdb_sentiment.audience.summarize import summarize
+from imdb_sentiment.audience.summarize_texts import summarize_texts
 from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.data import ImdbData, load_imdb
 from imdb_sentiment.errors import (

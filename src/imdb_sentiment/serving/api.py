@@ -43,7 +43,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import SecretStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from imdb_sentiment.audience.summarize import SummarizeConfig, summarize_texts
+from imdb_sentiment.audience.summarize import SummarizeConfig
+from imdb_sentiment.audience.summarize_texts import summarize_texts
 from imdb_sentiment.errors import USER_ERRORS, ImdbSentimentError, InputError
 from imdb_sentiment.explain import Explanation
 from imdb_sentiment.hosting import check_can_listen, unique_names

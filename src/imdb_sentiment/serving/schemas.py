@@ -11,7 +11,8 @@ from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from imdb_sentiment.audience.groups import ADJUSTMENTS
-from imdb_sentiment.audience.summarize import SHARE_SOURCES, SummarizeConfig, parse_time
+from imdb_sentiment.audience.summarize import SHARE_SOURCES, SummarizeConfig
+from imdb_sentiment.audience.summarize_texts import parse_time
 from imdb_sentiment.errors import InputError
 from imdb_sentiment.scoring import text_problem
 from imdb_sentiment.settings import ServeSettings
