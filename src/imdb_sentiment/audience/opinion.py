@@ -66,9 +66,15 @@ EVALUATIVE = re.compile(
 )
 
 
+#: Phrases of the ending that as often only say *when* something happens ("towards the end of the film,
+#: she...", "in the last scene the killer turns up"): weak like :data:`WEAK_TERMS`. "The ending", "the
+#: finale", "the climax" stay strong.
+WEAK_PHRASES = re.compile(r"(?:at|towards?|near|by) the (?:very )?end|(?:final|last) ")
+
+
 def needs_judgement(term: str) -> bool:
     """Whether a mention by ``term`` counts only in a sentence that judges something."""
-    return term in WEAK_TERMS
+    return term in WEAK_TERMS or WEAK_PHRASES.match(term) is not None
 
 
 def judges(sentence: str) -> bool:
