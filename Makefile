@@ -9,7 +9,7 @@ MODEL ?= ngram
 MODELS ?= models
 REPORTS ?= reports
 
-.PHONY: install run test test-fast bench transformer pretrained pretrained-reexport pretrained-rating bench-pretrained bench-transformer bench-explain notebook lint clean
+.PHONY: install run test test-fast bench transformer pretrained pretrained-reexport pretrained-rating device-data device-train device-unpack bench-pretrained bench-transformer bench-explain notebook lint clean
 
 install: $(STAMP)
 
@@ -91,6 +91,39 @@ pretrained-reexport: install
 	$(VENV)/bin/$(PRETRAINED_REEXPORT_RATING)
 	$(PY) bench/pretrained.py $(MODELS)/pretrained-reexport --promote --out bench/results/pretrained-build.json \
 		--command "$(PRETRAINED_REEXPORT)" --command "$(PRETRAINED_BATCH)" --command "$(PRETRAINED_REEXPORT_RATING)"
+
+# A candidate trained on a lent GPU machine (DEVELOPERS.md), in three steps; the middle one runs there, on
+# the machine's own python3 (torch with CUDA; this package from src/). A call carries at most 64 MiB and
+# brings back at most 64 MiB in files of 16 MiB, so the data travels as an 11 MB export of the train
+# reviews, training starts from the shipped float16 weights (already in the tree; move model.onnx aside
+# for the call), and the exported candidate comes back packed and split:
+#   make device-data                         here: the train reviews into $(DEVICE_DIR)/ (name it in carry)
+#   make device-train OUT=$$OUT               there: train, export (int8 ONNX + float16 weights), pack into $$OUT
+#   make device-unpack PARTS=<folder>        here: join the parts, fit the rating head, bench and promote
+DEVICE_DIR ?= .device
+DEVICE_PY ?= python3
+DEVICE_SET ?= --set subset=0 --set epochs=2 --set batch_size=32 --set device=cuda
+DEVICE_TRAIN = imdb-sentiment train --model transformer --data $(DEVICE_DIR)/train.parquet \
+	--set max_length=256 --set inference_truncation=head_tail --set inference_batch_size=16 $(DEVICE_SET) \
+	--set base_model=src/imdb_sentiment/pretrained/minilm-imdb/model --out $(DEVICE_DIR)/torch
+DEVICE_EXPORT = imdb-sentiment export $(DEVICE_DIR)/torch --onnx --int8 --keep-weights float16 --out $(DEVICE_DIR)/candidate
+device-data: install
+	$(CLI) data --export $(DEVICE_DIR)/train.parquet --splits train
+
+device-train:
+	test -n "$(OUT)" || (echo "give OUT=folder (the device's \$$OUT)"; exit 2)
+	rm -rf $(DEVICE_DIR)/torch $(DEVICE_DIR)/candidate
+	PYTHONPATH=src $(DEVICE_PY) -m imdb_sentiment.cli $(subst imdb-sentiment ,,$(DEVICE_TRAIN))
+	PYTHONPATH=src $(DEVICE_PY) -m imdb_sentiment.cli $(subst imdb-sentiment ,,$(DEVICE_EXPORT))
+	tar czf - -C $(DEVICE_DIR) candidate | split -b 15m - $(OUT)/candidate.tar.gz.part-
+
+device-unpack: install
+	test -n "$(PARTS)" || (echo "give PARTS=folder (where the device's files came back)"; exit 2)
+	rm -rf $(MODELS)/device-candidate && mkdir -p $(MODELS)/device-candidate
+	cat $(PARTS)/candidate.tar.gz.part-* | tar xzf - -C $(MODELS)/device-candidate --strip-components=1
+	$(CLI) train-rating $(MODELS)/device-candidate
+	$(PY) bench/pretrained.py $(MODELS)/device-candidate --promote --out bench/results/pretrained-build.json \
+		--command "$(DEVICE_TRAIN)" --command "$(DEVICE_EXPORT)" --command "imdb-sentiment train-rating $(MODELS)/device-candidate"
 
 # Only the shipped model's star-rating head (about 12 minutes on 2 CPU cores): refit it in place, the
 # classifier's files untouched; bench/audience.py then measures it against its peer.

@@ -183,6 +183,20 @@ def test_bad_input_gives_one_clear_line(args, fragments, model_dir, tmp_path):
     assert_one_line_error(run(*args), *fragments)
 
 
+def test_data_exports_splits_that_train_then_reads(fake_imdb_archive, tmp_path):
+    export = tmp_path / "train.parquet"
+    result = run("data", "--data", str(fake_imdb_archive), "--export", str(export), "--splits", "train")
+    assert result.exit_code == 0, result.output
+    assert "exported 80 reviews (train)" in result.stdout and export.is_file()
+    out = tmp_path / "model"
+    result = run("train", "--model", "bow-mlp", "--data", str(export), "--out", str(out), *TINY)
+    assert result.exit_code == 0, result.output
+    assert load_model(out).info_["metrics"]["validation"]["n"] > 0
+    assert_one_line_error(run("data", "--data", str(export), "--export", str(tmp_path / "x.parquet"), "--splits", "dev"),
+                          "splits must be some of", "dev")  # fmt: skip
+    assert not (tmp_path / "x.parquet").exists()
+
+
 def test_data_on_a_non_gzip_file_prints_one_error_line_and_no_progress_bar(fake_imdb_archive, tmp_path, monkeypatch):
     import tqdm.auto
 

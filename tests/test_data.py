@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from conftest import SMALL_COUNTS, fake_film, tar_fake_imdb, write_fake_imdb
@@ -326,7 +328,6 @@ def test_a_changed_urls_file_is_parsed_afresh(fake_imdb_dir, monkeypatch):
 
 
 def test_a_cache_written_before_the_film_column_is_not_reused(fake_imdb_archive):
-    import pyarrow.parquet as pq
 
     fp = data.fingerprint(fake_imdb_archive)
     old = cache() / f"reviews-v1-{fp[:20]}.parquet"  # what the code before the film column wrote
@@ -335,6 +336,56 @@ def test_a_cache_written_before_the_film_column_is_not_reused(fake_imdb_archive)
     dataset = load(fake_imdb_archive)
     assert list(dataset.test.columns) == COLUMNS and dataset.test["film"].notna().all()
     assert data.cache_file(fp).name.startswith(f"reviews-v{data._CACHE_FORMAT}-") and data._CACHE_FORMAT > 1
+
+
+# --- exports ----------------------------------------------------------------------------------------------------
+
+
+def test_an_export_of_some_splits_loads_them_and_leaves_the_rest_empty(fake_imdb_archive, tmp_path):
+    full = load(fake_imdb_archive)
+    target = tmp_path / "train.parquet"
+    assert data.export_reviews(target, ("train",), data=fake_imdb_archive, download=False) == 80
+    exported = load(target)
+    assert exported.source == target and exported.fingerprint == data.fingerprint(target)
+    # The same reviews, the same validation carved from them; no test reviews, with the same columns.
+    for name in ("train", "validation"):
+        pd.testing.assert_frame_equal(getattr(exported, name), getattr(full, name))
+    assert exported.test.empty and list(exported.test.columns) == COLUMNS
+    # Read as it is: no parsed copy is written into the cache for it.
+    assert not list(cache().glob(f"reviews-*-{exported.fingerprint[:20]}.parquet"))
+
+
+def test_an_export_of_every_split_loads_like_the_archive(fake_imdb_archive, tmp_path):
+    target = tmp_path / "all.parquet"
+    assert data.export_reviews(target, ("train", "test", "unsup"), data=fake_imdb_archive, download=False) == 130
+    full, exported = load(fake_imdb_archive, include_unsup=True), load(target, include_unsup=True)
+    for name, frame in all_frames(full).items():
+        pd.testing.assert_frame_equal(all_frames(exported)[name], frame)
+
+
+def test_an_export_without_train_reviews_or_columns_is_a_data_error(fake_imdb_archive, tmp_path):
+    test_only = tmp_path / "test.parquet"
+    data.export_reviews(test_only, ("test",), data=fake_imdb_archive, download=False)
+    with pytest.raises(DataError, match="no train reviews"):
+        load(test_only)
+    other = tmp_path / "other.parquet"
+    pq.write_table(pa.table({"text": ["a fine film"]}), other)
+    with pytest.raises(DataError, match="lacks the column"):
+        load(other)
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet")
+    with pytest.raises(DataError, match="not a readable Parquet file"):
+        load(broken)
+
+
+@pytest.mark.parametrize(
+    ("splits", "name", "message"),
+    [((), "a.parquet", "got none"), (("train", "dev"), "a.parquet", "got dev"), (("train",), "a.csv", ".parquet")],
+)
+def test_export_refuses_unknown_splits_and_other_files(fake_imdb_archive, tmp_path, splits, name, message):
+    with pytest.raises(ConfigError, match=message):
+        data.export_reviews(tmp_path / name, splits, data=fake_imdb_archive, download=False)
+    assert not (tmp_path / name).exists()
 
 
 # --- validation split -------------------------------------------------------------------------------------------

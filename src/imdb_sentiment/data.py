@@ -2,7 +2,8 @@
 
 Where the data comes from, in order:
 
-1. an explicit path (``load_imdb(data=...)``, ``--data PATH``): the ``.tar.gz`` or an extracted ``aclImdb/``;
+1. an explicit path (``load_imdb(data=...)``, ``--data PATH``): the ``.tar.gz``, an extracted ``aclImdb/``,
+   or a ``.parquet`` export of some splits (:func:`export_reviews`, ``imdb-sentiment data --export``);
 2. the ``IMDB_DATA`` environment variable (same forms);
 3. the archive in the cache (``$IMDB_SENTIMENT_CACHE``, else ``$XDG_CACHE_HOME/imdb-sentiment``,
    else ``~/.cache/imdb-sentiment``);
@@ -14,7 +15,9 @@ layout and counts are checked like any source's) with an :class:`UnpublishedArch
 is computed once per file and kept in the cache, keyed by the file's path, size and modification time.
 Temporary files that a killed download or parse left in the cache are removed on the next load.
 
-Whatever the source, the reviews are parsed once (by :mod:`imdb_sentiment._dataparse`) into a Parquet
+An export is read as it is: it may hold only some splits (``train`` alone is 11 MB, where the archive is
+57 MB: what a machine with little room for data needs to train), and the splits it lacks load empty.
+Whatever other source, the reviews are parsed once (by :mod:`imdb_sentiment._dataparse`) into a Parquet
 file in the cache, named after a fingerprint of the source, so later loads are fast and a different
 archive is never served stale.
 """
@@ -38,7 +41,7 @@ from sklearn.model_selection import train_test_split
 
 from imdb_sentiment._atomic import atomic_path
 from imdb_sentiment._datacache import archive_digests, clean_leftover_tmp
-from imdb_sentiment._dataparse import ARCHIVE_NAME, dataset_root, parse_reviews, urls_file
+from imdb_sentiment._dataparse import ARCHIVE_NAME, SCHEMA, dataset_root, parse_reviews, urls_file
 from imdb_sentiment._dataparse import MissingFilmsWarning as MissingFilmsWarning  # raised by read_reviews
 from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.errors import ConfigError, DataError
@@ -48,6 +51,10 @@ PUBLISHED_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d16
 #: The published archive's size in bytes: a download that sends more is stopped.
 PUBLISHED_SIZE = 84_125_825
 
+#: What an export (:func:`export_reviews`) is: a Parquet file of the reviews table.
+EXPORT_SUFFIX = ".parquet"
+#: The dataset's splits, as the ``split`` column names them.
+SPLITS = ("train", "test", "unsup")
 #: Reviews per (split, folder) in the published dataset; a source with other counts is rejected.
 EXPECTED_COUNTS: dict[tuple[str, str], int] = {
     ("train", "pos"): 12_500,
@@ -110,7 +117,8 @@ def locate(data: str | Path | None = None, *, cache: str | Path | None = None, d
     """Find the dataset: explicit path, then ``IMDB_DATA``, then the cache, then a download.
 
     Args:
-        data: A ``.tar.gz`` or an extracted ``aclImdb/`` folder (or its parent). Takes precedence.
+        data: A ``.tar.gz``, an extracted ``aclImdb/`` folder (or its parent), or a ``.parquet`` export.
+            Takes precedence.
         cache: Cache folder override (see :func:`cache_dir`).
         download: Whether to download the published archive when nothing else is found.
 
@@ -268,6 +276,9 @@ def prepare(
     """
     clean_leftover_tmp(cache_dir(cache), stale_s=STALE_TMP_S)
     source = locate(data, cache=cache, download=download)
+    if source.is_file() and source.suffix == EXPORT_SUFFIX:
+        _check_export(source)
+        return source, fingerprint(source), source
     fp = check_archive(source, cache=cache) if source.is_file() else fingerprint(source)
     parquet = cache_file(fp, cache=cache)
     if not parquet.is_file():
@@ -309,17 +320,59 @@ def load_imdb(
     frame = pq.read_table(parquet, filters=[("split", "in", wanted)]).to_pandas()
     frame["label"] = frame["label"].astype("Int8")
     parts = {name: group.reset_index(drop=True) for name, group in frame.groupby("split", sort=False)}
+    if "train" not in parts:
+        raise DataError(f"{source} holds no train reviews; export them too (imdb-sentiment data --export)")
     train, validation = split_validation(parts["train"], split)
     empty = frame.iloc[:0].reset_index(drop=True)
     return ImdbData(
         train=train,
         validation=validation,
-        test=parts["test"],
+        test=parts.get("test", empty),
         unsup=parts.get("unsup", empty),
         fingerprint=fp,
         source=source,
         split=split,
     )
+
+
+def export_reviews(
+    target: str | Path,
+    splits: tuple[str, ...] = ("train", "test"),
+    *,
+    data: str | Path | None = None,
+    cache: str | Path | None = None,
+    download: bool = True,
+) -> int:
+    """Write the reviews of ``splits`` (of ``train``, ``test``, ``unsup``) to ``target``, a Parquet file any
+    ``--data`` or ``IMDB_DATA`` accepts; return how many. Written atomically, compressed (zstd).
+
+    Raises:
+        ConfigError: ``splits`` is empty or names another split, or ``target`` is not a ``.parquet`` file.
+        DataError: the dataset cannot be found or is not valid.
+    """
+    target = Path(target).expanduser()
+    unknown = sorted(set(splits) - set(SPLITS))
+    if not splits or unknown:
+        raise ConfigError(f"splits must be some of {', '.join(SPLITS)}; got {', '.join(unknown) or 'none'}")
+    if target.suffix != EXPORT_SUFFIX:
+        raise ConfigError(f"an export is a {EXPORT_SUFFIX} file; got {target.name}")
+    _, _, parquet = prepare(data, cache=cache, download=download)
+    table = pq.read_table(parquet, filters=[("split", "in", list(splits))])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp, compression="zstd", compression_level=19, row_group_size=10_000)
+    return table.num_rows
+
+
+def _check_export(path: Path) -> None:
+    """Raise :class:`DataError` unless ``path`` is a Parquet file with the reviews table's columns."""
+    try:
+        names = set(pq.read_schema(path).names)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise DataError(f"{path} is not a readable Parquet file ({exc})") from None
+    missing = [name for name in SCHEMA.names if name not in names]
+    if missing:
+        raise DataError(f"{path} is not a reviews export: it lacks the column(s) {', '.join(missing)}")
 
 
 def split_validation(train: pd.DataFrame, split: SplitConfig) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -37,7 +37,8 @@ DataOption = Annotated[
     Path | None,
     typer.Option(
         "--data",
-        help="The dataset's .tar.gz or extracted aclImdb/ folder (default: $IMDB_DATA, the cache, a download).",
+        help="The dataset's .tar.gz, extracted aclImdb/ folder or .parquet export (default: $IMDB_DATA, the cache, "
+        "a download).",
     ),
 ]
 
