@@ -42,8 +42,8 @@ def clause_span(sentence: str, at: int) -> tuple[int, int]:
         return 0, len(sentence)
     for aside in _ASIDE.finditer(sentence):
         if aside.start() < at < aside.end():
-            inner = aside.start() + 1
-            start, end = _cut(sentence[inner : aside.end() - sentence.endswith(")", 0, aside.end())], at - inner)
+            inner, close = aside.start() + 1, aside.end() - aside.group().endswith(")")
+            start, end = _cut(sentence[inner:close], at - inner)
             return inner + start, inner + end
     # Cut as if the asides were blank, so that none is cut into (its "though" or comma is not this clause's).
     return _cut(_blank_asides(sentence), at)
