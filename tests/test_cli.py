@@ -194,6 +194,10 @@ def test_data_exports_splits_that_train_then_reads(fake_imdb_archive, tmp_path):
     assert load_model(out).info_["metrics"]["validation"]["n"] > 0
     assert_one_line_error(run("data", "--data", str(export), "--export", str(tmp_path / "x.parquet"), "--splits", "dev"),
                           "splits must be some of", "dev")  # fmt: skip
+    # What needs the test split says the export lacks it, in one line.
+    assert_one_line_error(run("evaluate", str(out), "--data", str(export)), "holds no test reviews")
+    assert_one_line_error(run("summarize", "--split", "test", "--data", str(export), "--output", str(tmp_path / "s")),
+                          "holds no test reviews")  # fmt: skip
     assert not (tmp_path / "x.parquet").exists()
 
 

@@ -351,6 +351,9 @@ def test_an_export_of_some_splits_loads_them_and_leaves_the_rest_empty(fake_imdb
     for name in ("train", "validation"):
         pd.testing.assert_frame_equal(getattr(exported, name), getattr(full, name))
     assert exported.test.empty and list(exported.test.columns) == COLUMNS
+    pd.testing.assert_frame_equal(exported.reviews("train"), full.train)
+    with pytest.raises(DataError, match="holds no test reviews"):
+        exported.reviews("test")
     # Read as it is: no parsed copy is written into the cache for it.
     assert not list(cache().glob(f"reviews-*-{exported.fingerprint[:20]}.parquet"))
 

@@ -101,6 +101,20 @@ class ImdbData:
     source: Path
     split: SplitConfig
 
+    def reviews(self, name: str) -> pd.DataFrame:
+        """The split ``name`` (``train``, ``validation``, ``test`` or ``unsup``), refused if it is empty.
+
+        Raises:
+            DataError: the source holds none of it (an export of other splits).
+        """
+        frame: pd.DataFrame = getattr(self, name)
+        if frame.empty:
+            raise DataError(
+                f"{self.source} holds no {name} reviews (an export of other splits?); give the archive, "
+                f"or export {name} too (imdb-sentiment data --export FILE --splits ...)"
+            )
+        return frame
+
 
 def cache_dir(override: str | Path | None = None) -> Path:
     """Return the cache folder: ``override``, ``$IMDB_SENTIMENT_CACHE``, ``$XDG_CACHE_HOME/imdb-sentiment``

@@ -170,7 +170,7 @@ def evaluation_set(
         split_config = SplitConfig(
             validation_fraction=stored.get("validation_fraction", 0.1), seed=stored.get("seed", 0)
         )
-        frame = getattr(load_imdb(data, split=split_config), split)
+        frame = load_imdb(data, split=split_config).reviews(split)
         if limit is not None:
             frame = stratified_sample(frame, limit, seed=seed)
         result = frame["text"].tolist(), frame["label"].to_numpy("int64"), f"imdb-{split}"

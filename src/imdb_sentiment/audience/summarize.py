@@ -249,7 +249,11 @@ def _write_split(split: str, data: str | Path | None, folder: Path, limit: int) 
     if split not in ("train", "test"):
         raise InputError(f"--split must be train or test, got {split!r}")
     dataset = load_imdb(data)
-    frame = dataset.test if split == "test" else pd.concat([dataset.train, dataset.validation]).sort_values("id")
+    frame = (
+        dataset.reviews("test")
+        if split == "test"
+        else pd.concat([dataset.reviews("train"), dataset.validation]).sort_values("id")
+    )
     if limit:
         films = frame.groupby("film").size().sample(frac=1.0, random_state=0)
         chosen = films.index[: int(np.searchsorted(films.cumsum().to_numpy(), limit)) + 1]

@@ -62,7 +62,7 @@ def compare_explanations(
     if n < 2:
         raise InputError("--n must be at least 2")
     first, second = load_model(model_a), load_model(model_b)
-    test = load_imdb(data).test
+    test = load_imdb(data).reviews("test")
     sample = stratified_sample(test, min(n, len(test)), seed=seed)
     summary = compare(
         first, second, sample["text"].tolist(), sample["label"].to_numpy("int64"), report,

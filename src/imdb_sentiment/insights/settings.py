@@ -67,10 +67,11 @@ def notebook_splits(data: ImdbData, sample: int | None) -> tuple[pd.DataFrame, p
     Returns:
         ``(train, test)`` frames.
     """
+    train, test = data.reviews("train"), data.reviews("test")
     if sample is None:
-        return data.train, data.test
+        return train, test
     seed = data.split.seed
-    return stratified_sample(data.train, sample, seed=seed), stratified_sample(data.test, sample, seed=seed)
+    return stratified_sample(train, sample, seed=seed), stratified_sample(test, sample, seed=seed)
 
 
 def notebook_config(kind: str, sample: int | None) -> Config:
