@@ -19,7 +19,7 @@ model (default: the shipped one, which carries the rating head), then measures:
 - **aspects**, on the 200 blind-labelled sentences of ``bench/aspects/``: precision of the detected
   (sentence, aspect) pairs, recall (weighted by the sampling strata), and polarity accuracy on the
   detected pairs the labeller gave a positive or negative polarity, beside the review's own label as a
-  polarity baseline;
+  polarity baseline; precision and polarity with their 95% (Wilson) intervals, since the pairs are few;
 - **time**: the whole ``summarize`` run (scoring, aspects, groups, report) in seconds.
 """
 
@@ -119,10 +119,19 @@ def aspect_figures(reviews: pd.DataFrame, model_dir: Path) -> dict:
     for aspect in sorted({a for _, a in pairs}):
         mine = [(i, a) for i, a in pairs if a == aspect]
         per_aspect[aspect] = {"detected": len(mine), "correct": sum(a in gold[i] for i, a in mine)}
+    from imdb_sentiment.audience.aspect_stats import wilson_interval
+
+    def interval(right: int, total: int) -> list[float] | None:
+        # Few labelled pairs: a 95% interval says how far the figure could be from the same finder's on
+        # another draw of the same size.
+        return [round(float(v), 3) for v in wilson_interval(right, total)] if total else None
+
     return {
         "sentences": len(sample),
         "detected_pairs": len(pairs),
         "precision": len(hits) / len(pairs) if pairs else None,
+        "precision_interval": interval(len(hits), len(pairs)),
+        "polarity_interval": interval(int(np.sum(ours)), len(ours)),
         "recall_weighted": weighted_hit / weighted_gold if weighted_gold else None,
         "polar_pairs": len(polar),
         "polarity_accuracy": float(np.mean(ours)) if ours else None,
