@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 
 import pandas as pd
 
-from imdb_sentiment.audience.opinion import judges, needs_judgement
+from imdb_sentiment.audience.opinion import AT_THE_END, FINAL, judges, needs_judgement
 from imdb_sentiment.models.inputs import check_texts
 
 #: The aspects, in display order; these keys are stable (they appear in saved tables).
@@ -255,9 +255,9 @@ _RULES: tuple[tuple[str, str], ...] = (
     # "the end" only where it is the film's: "at the end of the movie", "towards the end.", "the end was".
     ("ending", r"endings?|finale|climax|climactic|epilogue|d[eé]nouement|"
                + _after(_DET + " satisfying", "conclusion")
-               + r"|(?:final|last) (?:scenes?|shots?|act|reel|moments|sequences?|frames?|images?"
-               r"|showdown|twist|(?:[\w-]+ )?minutes|half[- ]hour)|(?:at|towards?|near|by) the (?:very )?end"
-               r"(?= of the (?:film|movie|picture|flick|story|show|episode|series)|\s*[.,;:!?)]| (?:was|is|were)\b)"
+               + "|" + FINAL + r"(?:scenes?|shots?|act|reel|moments|sequences?|frames?|images?"
+               r"|showdown|twist|(?:[\w-]+ )?minutes|half[- ]hour)|" + AT_THE_END
+               + r"(?= of the (?:film|movie|picture|flick|story|show|episode|series)|\s*[.,;:!?)]| (?:was|is|were)\b)"
                r"|(?:film|movie|story|picture) ends(?! up)"),
 )
 # fmt: on

@@ -66,10 +66,13 @@ EVALUATIVE = re.compile(
 )
 
 
-#: Phrases of the ending that as often only say *when* something happens ("towards the end of the film,
-#: she...", "in the last scene the killer turns up"): weak like :data:`WEAK_TERMS`. "The ending", "the
-#: finale", "the climax" stay strong.
-WEAK_PHRASES = re.compile(r"(?:at|towards?|near|by) the (?:very )?end|(?:final|last) ")
+#: The starts of the ending's phrases that as often only say *when* something happens ("towards the end
+#: of the film, she...", "in the last scene the killer turns up"); the finder's ending pattern is built on
+#: them, and a term that starts so is weak like :data:`WEAK_TERMS`. "The ending", "the finale", "the
+#: climax" stay strong.
+AT_THE_END = r"(?:at|towards?|near|by) the (?:very )?end"
+FINAL = r"(?:final|last) "
+WEAK_PHRASES = re.compile(f"{AT_THE_END}|{FINAL}")
 
 
 def needs_judgement(term: str) -> bool:
