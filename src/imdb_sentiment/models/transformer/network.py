@@ -136,6 +136,27 @@ def load_base(source: str, *, seed: int) -> Any:
         )
 
 
+def keep_layers(network: Any, layers: tuple[int, ...]) -> None:
+    """Keep only ``layers`` of ``network``'s encoder, in that order (a smaller student; empty: all).
+
+    Raises:
+        ModelError: the network has no BERT-style layer stack (``encoder.layer``), or a layer it lacks is named.
+    """
+    if not layers:
+        return
+    import torch
+
+    encoder = getattr(network.base_model, "encoder", None)
+    stack = getattr(encoder, "layer", None)
+    if not isinstance(stack, torch.nn.ModuleList):
+        raise ModelError(f"layers= needs a BERT-style encoder (encoder.layer), which {type(network).__name__} lacks")
+    if max(layers) >= len(stack):
+        raise ModelError(f"layers= names layer {max(layers)}, but the base has {len(stack)} (0-{len(stack) - 1})")
+    encoder.layer = torch.nn.ModuleList(stack[i] for i in layers)
+    # The saved config must say how many layers there are, or loading the weights back fails.
+    network.config.num_hidden_layers = len(layers)
+
+
 def has_trained_head(network: Any) -> bool:
     """Whether ``network`` came with a trained classification head (a base saved by this kind)."""
     architectures = network.config.architectures or []

@@ -53,6 +53,7 @@ def fine_tune(
     *,
     score: Callable[[Sequence[str]], np.ndarray],
     say: Callable[[str], None],
+    teacher: Callable[[list[str]], np.ndarray] | None = None,
     verbose: bool = False,
 ) -> FitResult:
     """Train ``network`` (already on its device) in place; it ends with the best weights, in eval mode.
@@ -66,6 +67,8 @@ def fine_tune(
         validation: ``(texts, labels)`` scored after each epoch, for early stopping; or ``None``.
         score: Logits ``(n, 2)`` of reviews with the network as it is (the model's inference path).
         say: Reports what training does.
+        teacher: Probabilities ``(n, 2)`` of reviews from a teacher model: the network also learns them,
+            softened by ``cfg.temperature``, for ``cfg.distill_weight`` of the loss.
         verbose: Show progress bars.
 
     Returns:
@@ -86,6 +89,10 @@ def fine_tune(
     inputs, owners = text_rows(texts, tokenizer, cfg, training=True)
     row_labels = labels[owners]
     row_weights = np.ones(len(inputs))
+    soft = None
+    if teacher is not None:
+        say(f"scoring the {len(texts):,} training reviews with the teacher ...")
+        soft = soften(teacher(texts), cfg.temperature)[owners]
     if cfg.crops:
         inputs, row_labels, row_weights = add_crops(
             inputs, row_labels, row_weights, all_texts, all_labels, tokenizer, cfg, say=say
@@ -128,7 +135,12 @@ def fine_tune(
             weight = torch.as_tensor(row_weights[order[b]], dtype=torch.float32, device=device)
             logits = forward(network, torch.as_tensor(ids), torch.as_tensor(mask), device, grad=True)
             # Whole reviews weigh 1, crops their teacher weight (crops.py).
-            loss = (torch.nn.functional.cross_entropy(logits.float(), target, reduction="none") * weight).mean()
+            loss = torch.nn.functional.cross_entropy(logits.float(), target, reduction="none") * weight
+            if soft is not None:
+                loss = (1 - cfg.distill_weight) * loss + cfg.distill_weight * distillation_loss(
+                    logits.float(), torch.as_tensor(soft[order[b]], device=device), cfg.temperature
+                )
+            loss = loss.mean()
             (loss / cfg.grad_accum).backward()
             loss_sum += loss.item() * len(order[b])
             correct += int((logits.argmax(-1) == target).sum())
@@ -179,6 +191,24 @@ def fine_tune(
     checkpoint.discard()
     result.history = {k: v for k, v in history.items() if v}
     return result
+
+
+def soften(proba: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities ``(n, 2)`` softened by ``temperature`` (a softmax of log-probabilities / temperature)."""
+    logits = np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    out = np.exp(logits)
+    return (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def distillation_loss(logits: Any, soft: Any, temperature: float) -> Any:
+    """Per-row KL divergence from the teacher's softened probabilities to the network's, times T squared
+    (so that its gradients keep their scale whatever the temperature; Hinton et al. 2015)."""
+    import torch
+
+    log_p = torch.nn.functional.log_softmax(logits / temperature, dim=-1)
+    kl = torch.nn.functional.kl_div(log_p, soft, reduction="none").sum(dim=-1)
+    return kl * temperature**2
 
 
 def add_crops(
