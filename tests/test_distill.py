@@ -12,7 +12,7 @@ pytest.importorskip("transformers")
 
 import torch
 
-from imdb_sentiment import ConfigError, ModelError, load_model
+from imdb_sentiment import ConfigError, ModelError, load_imdb, load_model, train
 from imdb_sentiment.models.transformer import TransformerClassifier, network, training
 from imdb_sentiment.models.transformer.config import TransformerConfig
 
@@ -110,3 +110,41 @@ def test_keep_layers_needs_a_bert_style_encoder():
     with pytest.raises(ModelError, match="needs a BERT-style encoder"):
         network.keep_layers(Plain(), (0,))
     network.keep_layers(Plain(), ())  # nothing to keep: nothing is looked at
+
+
+def test_unlabelled_reviews_are_learnt_from_the_teacher_alone(tiny_bert, toy_reviews_factory, monkeypatch, capsys):
+    texts, labels = toy_reviews_factory(8, seed=6)
+    extra, extra_labels = toy_reviews_factory(64, seed=7)
+    # The teacher says the opposite of the unlabelled reviews' (hidden) labels and the truth of the others.
+    truth = dict(zip(texts + extra, np.eye(2)[labels + [1 - y for y in extra_labels]] * 0.98 + 0.01, strict=True))
+    seen: list[list[str]] = []
+    monkeypatch.setattr(
+        TransformerClassifier, "_teacher", lambda self: lambda t: seen.append(t) or np.array([truth[x] for x in t])
+    )
+    # distill_weight 0: the labelled reviews learn their labels only; the unlabelled ones the teacher only.
+    config = TransformerConfig(base_model=str(tiny_bert), teacher="a teacher", distill_weight=0.0, unlabeled=48, **FAST)
+    model = TransformerClassifier(config=config, verbose=True).fit(texts, labels, unlabeled=extra)
+    assert seen[0] == texts and len(seen[1]) == 48 and set(seen[1]) <= set(extra)
+    assert "scoring 48 unlabelled reviews with the teacher" in capsys.readouterr().err
+    drawn = np.array([extra.index(x) for x in seen[1]])
+    predicted = model.predict_proba(seen[1]).argmax(axis=1)
+    assert (predicted == 1 - np.asarray(extra_labels)[drawn]).mean() >= 0.8
+    assert training.unlabeled_draw(extra, 48, 0) == seen[1]  # a seeded draw, in the texts' order
+    assert training.unlabeled_draw(extra, 100, 0) == extra and training.unlabeled_draw(extra, 0, 0) == []
+
+
+def test_train_loads_unlabelled_reviews_only_when_the_config_asks(tiny_bert, fake_imdb_archive, monkeypatch, tmp_path):
+    assert not TransformerClassifier.wants_unlabeled(None)
+    assert not TransformerClassifier.wants_unlabeled(TransformerConfig(teacher="t"))
+    assert TransformerClassifier.wants_unlabeled(TransformerConfig(teacher="t", unlabeled=5))
+    sizes: list[int] = []
+    monkeypatch.setattr(
+        TransformerClassifier, "_teacher", lambda self: lambda t: sizes.append(len(t)) or np.full((len(t), 2), 0.5)
+    )
+    config = TransformerConfig(base_model=str(tiny_bert), teacher="t", unlabeled=5, **{**FAST, "max_steps": 1})
+    train("transformer", config=config, data=fake_imdb_archive, out=tmp_path / "m")
+    assert sizes[1] == 5 and len(load_imdb(fake_imdb_archive, include_unsup=True).unsup) > 5
+    with pytest.raises(ConfigError, match="unlabeled reviews need a teacher"):
+        TransformerConfig(unlabeled=5)
+    with pytest.raises(ConfigError, match="unlabeled must be >= 0"):
+        TransformerConfig(teacher="t", unlabeled=-1)

@@ -57,8 +57,9 @@ def train(
     start_all = time.perf_counter()
     cls = get_model_class(kind)
     cls.check_config(config if config is not None else cls.config_class())
-    dataset = load_imdb(data, split=split, include_unsup=cls.uses_unlabeled, progress=verbose)
-    unlabeled = dataset.unsup["text"].tolist() if cls.uses_unlabeled else None
+    wants_unlabeled = cls.wants_unlabeled(config)
+    dataset = load_imdb(data, split=split, include_unsup=wants_unlabeled, progress=verbose)
+    unlabeled = dataset.unsup["text"].tolist() if wants_unlabeled else None
     train_frame = dataset.train if limit is None else stratified_sample(dataset.train, limit, seed=dataset.split.seed)
     model = cls(config=config, verbose=verbose)
     validation = None

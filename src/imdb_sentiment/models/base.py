@@ -63,7 +63,8 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     #: Whether ``train()`` should refit on train + validation once validation metrics are taken. True for
     #: kinds that use validation only for reporting (no early stopping): more data, same hyperparameters.
     refit_with_validation: ClassVar[bool] = False
-    #: Whether ``fit`` makes use of ``unlabeled`` reviews (``train()`` then passes the 50,000 unlabelled ones).
+    #: Whether ``fit`` makes use of ``unlabeled`` reviews (``train()`` then passes the 50,000 unlabelled ones);
+    #: a kind for which it depends on the config says so in :meth:`wants_unlabeled`.
     uses_unlabeled: ClassVar[bool] = False
     #: Config keys that only change how a fitted model predicts, not what it learned: a saved model can be
     #: copied with other values for them (:func:`~imdb_sentiment.training.reconfigure`). None by default.
@@ -104,6 +105,11 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     @abstractmethod
     def _load_weights(self, folder: Path) -> None:
         """Restore the fitted state written by ``_save_weights``."""
+
+    @classmethod
+    def wants_unlabeled(cls, config: Config | None) -> bool:
+        """Whether ``fit`` with ``config`` (defaults if ``None``) learns from unlabelled reviews."""
+        return cls.uses_unlabeled
 
     @classmethod
     def check_config(cls, config: Config | None) -> None:

@@ -39,6 +39,10 @@ class TransformerConfig(Config):
     #: labels), and the temperature that softens the teacher's and the network's probabilities.
     distill_weight: float = 0.5
     temperature: float = 2.0
+    #: With ``teacher``: also learn the teacher's probabilities (alone, no label) on this many of the
+    #: 50,000 unlabelled reviews (a seeded draw; 0: none). They are not training reviews, so the reviews a
+    #: rating head's fusion reads stay unseen.
+    unlabeled: int = 0
     #: Word pieces per input, special tokens included.
     max_length: int = 256
     #: Word pieces per input at prediction, validation and explanation (0: ``max_length``). Shorter inputs
@@ -112,6 +116,8 @@ class TransformerConfig(Config):
         require(0.0 <= self.distill_weight <= 1.0, name, "distill_weight must be in [0, 1]")
         require(self.temperature > 0, name, "temperature must be > 0")
         require(not (self.teacher and self.crops), name, "teacher and crops cannot be combined: crops have no teacher")
+        require(self.unlabeled >= 0, name, "unlabeled must be >= 0 (0: none)")
+        require(not self.unlabeled or self.teacher, name, "unlabeled reviews need a teacher: they have no labels")
         require(0.0 <= self.head_fraction <= 1.0, name, "head_fraction must be in [0, 1]")
         require(0 <= self.stride <= self.max_length // 2, name, "stride must be in [0, max_length / 2]")
         require(

@@ -104,11 +104,16 @@ class TransformerClassifier(SentimentModel):
             score=self._review_logits,
             say=self._say,
             teacher=self._teacher() if cfg.teacher else None,
+            unlabeled=unlabeled,
             verbose=self.verbose,
         )
         self.validation_proba_ = result.validation_proba
         self.validation_seconds_ = result.validation_seconds
         return result.history
+
+    @classmethod
+    def wants_unlabeled(cls, config: Any) -> bool:
+        return isinstance(config, TransformerConfig) and config.unlabeled > 0
 
     def _teacher(self) -> Any:
         """The ``teacher`` model's ``predict_proba`` (any saved model; its progress bar as this model's)."""

@@ -54,6 +54,7 @@ def fine_tune(
     score: Callable[[Sequence[str]], np.ndarray],
     say: Callable[[str], None],
     teacher: Callable[[list[str]], np.ndarray] | None = None,
+    unlabeled: Sequence[str] = (),
     verbose: bool = False,
 ) -> FitResult:
     """Train ``network`` (already on its device) in place; it ends with the best weights, in eval mode.
@@ -69,6 +70,8 @@ def fine_tune(
         say: Reports what training does.
         teacher: Probabilities ``(n, 2)`` of reviews from a teacher model: the network also learns them,
             softened by ``cfg.temperature``, for ``cfg.distill_weight`` of the loss.
+        unlabeled: Reviews without labels: with a teacher, ``cfg.unlabeled`` of them (a seeded draw) are
+            trained on from the teacher's probabilities alone.
         verbose: Show progress bars.
 
     Returns:
@@ -90,9 +93,22 @@ def fine_tune(
     row_labels = labels[owners]
     row_weights = np.ones(len(inputs))
     soft = None
+    # Per row: the share of its loss that is the teacher's (1 for reviews without a label).
+    distill = np.full(len(inputs), cfg.distill_weight)
     if teacher is not None:
         say(f"scoring the {len(texts):,} training reviews with the teacher ...")
         soft = soften(teacher(texts), cfg.temperature)[owners]
+        extra = unlabeled_draw(unlabeled, cfg.unlabeled, cfg.seed)
+        if extra:
+            say(f"scoring {len(extra):,} unlabelled reviews with the teacher ...")
+            extra_soft = soften(teacher(extra), cfg.temperature)
+            extra_rows, extra_owners = text_rows(extra, tokenizer, cfg, training=True)
+            inputs = inputs + extra_rows
+            soft = np.concatenate([soft, extra_soft[extra_owners]])
+            # No label: cross-entropy skips the rows (NO_LABEL), the teacher is their whole loss (distill = 1).
+            row_labels = np.concatenate([row_labels, np.full(len(extra_rows), NO_LABEL)])
+            row_weights = np.concatenate([row_weights, np.ones(len(extra_rows))])
+            distill = np.concatenate([distill, np.ones(len(extra_rows))])
     if cfg.crops:
         inputs, row_labels, row_weights = add_crops(
             inputs, row_labels, row_weights, all_texts, all_labels, tokenizer, cfg, say=say
@@ -125,7 +141,7 @@ def fine_tune(
             break
         order = length_grouped_batches(inputs, cfg.batch_size, seed=cfg.seed + epoch)
         network.train()
-        loss_sum, correct, seen = 0.0, 0, 0
+        loss_sum, correct, seen, labelled = 0.0, 0, 0, 0
         bar = progress(
             total=len(order), initial=state["batch"], desc=f"epoch {epoch + 1}/{cfg.epochs}", enabled=verbose
         )
@@ -135,18 +151,23 @@ def fine_tune(
             weight = torch.as_tensor(row_weights[order[b]], dtype=torch.float32, device=device)
             logits = forward(network, torch.as_tensor(ids), torch.as_tensor(mask), device, grad=True)
             # Whole reviews weigh 1, crops their teacher weight (crops.py).
-            loss = torch.nn.functional.cross_entropy(logits.float(), target, reduction="none") * weight
+            loss = (
+                torch.nn.functional.cross_entropy(logits.float(), target, reduction="none", ignore_index=NO_LABEL)
+                * weight
+            )
             if soft is not None:
-                loss = (1 - cfg.distill_weight) * loss + cfg.distill_weight * distillation_loss(
+                share = torch.as_tensor(distill[order[b]], dtype=torch.float32, device=device)
+                loss = (1 - share) * loss + share * distillation_loss(
                     logits.float(), torch.as_tensor(soft[order[b]], device=device), cfg.temperature
                 )
             loss = loss.mean()
             (loss / cfg.grad_accum).backward()
             loss_sum += loss.item() * len(order[b])
-            correct += int((logits.argmax(-1) == target).sum())
+            correct += int((logits.argmax(-1) == target).sum())  # NO_LABEL rows never match
             seen += len(order[b])
+            labelled += int((target != NO_LABEL).sum())
             bar.update(1)
-            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}", refresh=False)
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / max(labelled, 1):.3f}", refresh=False)
             if (b + 1) % cfg.grad_accum == 0 or b + 1 == len(order):
                 torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
                 optimizer.step()
@@ -161,7 +182,7 @@ def fine_tune(
                     break
         bar.close()
         history["loss"].append(loss_sum / max(seen, 1))
-        history["accuracy"].append(correct / max(seen, 1))
+        history["accuracy"].append(correct / max(labelled, 1))
         state.update(epoch=epoch + 1, batch=0)
         if validation is not None:
             start = time.perf_counter()
@@ -191,6 +212,20 @@ def fine_tune(
     checkpoint.discard()
     result.history = {k: v for k, v in history.items() if v}
     return result
+
+
+#: The label of a row without one: PyTorch's cross-entropy ``ignore_index`` (its loss there is 0).
+NO_LABEL = -100
+
+
+def unlabeled_draw(texts: Sequence[str], n: int, seed: int) -> list[str]:
+    """``n`` of ``texts`` (all if fewer), a seeded draw, in their original order."""
+    if n <= 0 or not texts:
+        return []
+    if n >= len(texts):
+        return list(texts)
+    keep = np.sort(np.random.default_rng(seed).choice(len(texts), size=n, replace=False))
+    return [texts[i] for i in keep]
 
 
 def soften(proba: np.ndarray, temperature: float) -> np.ndarray:
