@@ -117,7 +117,7 @@ class TransformerConfig(Config):
         require(self.temperature > 0, name, "temperature must be > 0")
         require(not (self.teacher and self.crops), name, "teacher and crops cannot be combined: crops have no teacher")
         require(self.unlabeled >= 0, name, "unlabeled must be >= 0 (0: none)")
-        require(not self.unlabeled or self.teacher, name, "unlabeled reviews need a teacher: they have no labels")
+        require(not self.unlabeled or bool(self.teacher), name, "unlabeled reviews need a teacher: they have no labels")
         require(0.0 <= self.head_fraction <= 1.0, name, "head_fraction must be in [0, 1]")
         require(0 <= self.stride <= self.max_length // 2, name, "stride must be in [0, max_length / 2]")
         require(

@@ -146,7 +146,7 @@ def keep_layers(network: Any, layers: tuple[int, ...]) -> None:
         return
     import torch
 
-    encoder = getattr(network.base_model, "encoder", None)
+    encoder: Any = getattr(network.base_model, "encoder", None)
     stack = getattr(encoder, "layer", None)
     if not isinstance(stack, torch.nn.ModuleList):
         raise ModelError(f"layers= needs a BERT-style encoder (encoder.layer), which {type(network).__name__} lacks")
