@@ -10,11 +10,12 @@ weights byte for byte (a new export of them, ``make pretrained-reexport``) diffe
 there: it is better when its score is at most 0.002 below, it scores validation at least 5% faster in
 this run, and its rating head's validation MAE (from its manifest, written by ``train-rating``) is no
 higher. A candidate with fewer encoder layers than the shipped model (a student distilled from it, ``make
-pretrained``) trades a little accuracy for speed: it is better when it scores validation at least 1.3x as
-fast in this run, and neither its score nor its validation accuracy is more than 0.005 below the shipped
-model's. With ``--promote`` and a better candidate (or no shipped model yet), the candidate is scored once on the IMDb test split (its final figures), its manifest
-records the test and out-of-domain figures and the ``--command`` lines that built it, and it replaces the
-shipped folder atomically. Prints one JSON object (also written to ``--out``).
+pretrained-student``) trades a little accuracy for speed: it is better when it scores validation at least
+1.3x as fast in this run, and neither its score nor its validation accuracy is more than 0.005 below the
+shipped model's. With ``--promote`` and a better candidate (or no shipped model yet), the candidate is
+scored once on the IMDb test split (its final figures), its manifest records the test and out-of-domain
+figures and the ``--command`` lines that built it, and it replaces the shipped folder atomically. Prints
+one JSON object (also written to ``--out``).
 """
 
 from __future__ import annotations
