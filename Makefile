@@ -84,7 +84,7 @@ pretrained: install
 # The teacher is a copy of the shipped model (STUDENT_TEACHER), so that a promoted student does not
 # replace its own teacher. The build of 2026-12-03 was 1.43x as fast and 0.0084 below: refused
 # (bench/results/pretrained-student.json). STUDENT_SET adds settings: "--set unlabeled=20000" also
-# distils on that many of the unlabelled reviews (about 4 minutes per 1,000 more here).
+# distils on that many of the unlabelled reviews (about 3.5 minutes per 1,000 more on 2 CPU cores).
 STUDENT_TEACHER ?= $(MODELS)/pretrained-teacher
 STUDENT_LAYERS ?= 0,1,2,5
 STUDENT_SET ?=
