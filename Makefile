@@ -93,7 +93,8 @@ STUDENT_TRAIN = imdb-sentiment train --model transformer $(PRETRAINED_SET) --set
 STUDENT_EXPORT = imdb-sentiment export $(MODELS)/student-torch --onnx --int8 --keep-weights float16 --out $(MODELS)/student-candidate
 STUDENT_RATING = imdb-sentiment train-rating $(MODELS)/student-candidate
 pretrained-student: install
-	test -f $(STUDENT_TEACHER)/manifest.json || cp -r src/imdb_sentiment/pretrained/minilm-imdb $(STUDENT_TEACHER)
+	test -f $(STUDENT_TEACHER)/manifest.json || (mkdir -p $(dir $(STUDENT_TEACHER)) && \
+		cp -r src/imdb_sentiment/pretrained/minilm-imdb $(STUDENT_TEACHER))
 	$(VENV)/bin/$(STUDENT_TRAIN)
 	$(VENV)/bin/$(STUDENT_EXPORT)
 	$(VENV)/bin/$(STUDENT_RATING)

@@ -143,8 +143,7 @@ def reconfigure(
             f"settings a saved {model.kind} model can change: {can}"
         )
     model.set_params(config=new)
-    if "verbose" in model.get_params():  # kinds that can show a progress bar while scoring
-        model.set_params(verbose=verbose)
+    model.show_progress(verbose)
     before, after = old.to_dict(), new.to_dict()
     step = {
         "from": str(model_dir),
@@ -243,8 +242,7 @@ def train_rating(
     )
     rows = np.flatnonzero(fusion)
     p_positive = np.full(len(texts), 0.5)
-    if "verbose" in model.get_params():  # kinds that can show a progress bar while scoring, as in reconfigure
-        model.set_params(verbose=verbose)
+    model.show_progress(verbose)
     proba, found = model.predict_proba_and_features([texts[i] for i in rows])
     p_positive[rows] = proba[:, 1]
     features = None

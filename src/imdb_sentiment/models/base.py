@@ -106,6 +106,11 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     def _load_weights(self, folder: Path) -> None:
         """Restore the fitted state written by ``_save_weights``."""
 
+    def show_progress(self, enabled: bool) -> None:
+        """Show progress bars while scoring, in kinds that take ``verbose`` (one from elsewhere may not)."""
+        if "verbose" in self.get_params():
+            self.set_params(verbose=enabled)
+
     @classmethod
     def wants_unlabeled(cls, config: Config | None) -> bool:
         """Whether ``fit`` with ``config`` (defaults if ``None``) learns from unlabelled reviews."""

@@ -120,8 +120,7 @@ class TransformerClassifier(SentimentModel):
         from imdb_sentiment.models.registry import load_model
 
         teacher = load_model(self._cfg.teacher)
-        if "verbose" in teacher.get_params():
-            teacher.set_params(verbose=self.verbose)
+        teacher.show_progress(self.verbose)
         return teacher.predict_proba
 
     def unseen_training_rows(self, texts: Sequence[str], labels: np.ndarray) -> np.ndarray:
