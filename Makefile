@@ -84,10 +84,12 @@ pretrained: install
 # The teacher is a copy of the shipped model (STUDENT_TEACHER), so that a promoted student does not
 # replace its own teacher. The build of 2026-12-03 was 1.43x as fast and 0.0084 below: refused
 # (bench/results/pretrained-student.json). STUDENT_SET adds settings: "--set unlabeled=20000" also
-# distils on that many of the unlabelled reviews (about 3.5 minutes per 1,000 more on 2 CPU cores).
+# distils on that many of the unlabelled reviews (about 3.5 minutes per 1,000 more on 2 CPU cores);
+# STUDENT_RESULT names the bench JSON, so that each build keeps its own record.
 STUDENT_TEACHER ?= $(MODELS)/pretrained-teacher
 STUDENT_LAYERS ?= 0,1,2,5
 STUDENT_SET ?=
+STUDENT_RESULT ?= bench/results/pretrained-student.json
 STUDENT_TRAIN = imdb-sentiment train --model transformer $(PRETRAINED_SET) --set layers=$(STUDENT_LAYERS) $(STUDENT_SET) \
 	--set base_model=$(STUDENT_TEACHER)/model --set teacher=$(STUDENT_TEACHER) --out $(MODELS)/student-torch
 STUDENT_EXPORT = imdb-sentiment export $(MODELS)/student-torch --onnx --int8 --keep-weights float16 --out $(MODELS)/student-candidate
@@ -98,7 +100,7 @@ pretrained-student: install
 	$(VENV)/bin/$(STUDENT_TRAIN)
 	$(VENV)/bin/$(STUDENT_EXPORT)
 	$(VENV)/bin/$(STUDENT_RATING)
-	$(PY) bench/pretrained.py $(MODELS)/student-candidate --promote --out bench/results/pretrained-student.json \
+	$(PY) bench/pretrained.py $(MODELS)/student-candidate --promote --out $(STUDENT_RESULT) \
 		--command "$(STUDENT_TRAIN)" --command "$(STUDENT_EXPORT)" --command "$(STUDENT_RATING)"
 
 # The shipped model exported again from its kept float16 weights, without retraining (about 25 minutes on
