@@ -83,7 +83,8 @@ pretrained: install
 # it only if it is at least 1.3x as fast and at most 0.005 below on its choice score and on validation.
 # The teacher is a copy of the shipped model (STUDENT_TEACHER), so that a promoted student does not
 # replace its own teacher. The build of 2026-12-03 was 1.43x as fast and 0.0084 below: refused
-# (bench/results/pretrained-student.json). STUDENT_SET adds settings: "--set unlabeled=20000" also
+# (bench/results/pretrained-student.json); with STUDENT_SET="--set unlabeled=10000" 1.58x and 0.0051 below:
+# refused (bench/results/pretrained-student-unlabeled.json). STUDENT_SET adds settings: "--set unlabeled=20000" also
 # distils on that many of the unlabelled reviews (about 3.5 minutes per 1,000 more on 2 CPU cores);
 # STUDENT_RESULT names the bench JSON, so that each build keeps its own record.
 STUDENT_TEACHER ?= $(MODELS)/pretrained-teacher
