@@ -81,14 +81,16 @@ pretrained: install
 # of its 6, trained on the reviews it was trained on from their labels and its probabilities
 # (distillation), exported the same way, with a rating head; bench/pretrained.py's student rule promotes
 # it only if it is at least 1.3x as fast and at most 0.005 below on its choice score and on validation.
-# The teacher is a copy of the shipped model (STUDENT_TEACHER), so that a promoted student does not
-# replace its own teacher. The build of 2026-12-03 was 1.43x as fast and 0.0084 below: refused
+# The teacher (STUDENT_TEACHER) is the 6-layer shipped model of commit STUDENT_TEACHER_REV, taken from git
+# history when the folder is missing: never the shipped folder itself, which may hold a promoted student.
+# The build of 2026-12-03 was 1.43x as fast and 0.0084 below: refused
 # (bench/results/pretrained-student.json); with STUDENT_SET="--set unlabeled=10000" 1.58x and 0.0051 below:
 # refused (bench/results/pretrained-student-unlabeled.json). STUDENT_SET adds settings: "--set unlabeled=20000" also
 # distils on that many of the unlabelled reviews (3.5-4 minutes per 1,000 more on 2 CPU cores); a build
 # stopped part-way resumes from its training checkpoint (in the cache, every 200 steps) when run again
 # with the same settings. STUDENT_RESULT names the bench JSON, so that each build keeps its own record.
 STUDENT_TEACHER ?= $(MODELS)/pretrained-teacher
+STUDENT_TEACHER_REV ?= 39d4082f291403ecc251857ba52e63286a428ee3
 STUDENT_LAYERS ?= 0,1,2,5
 STUDENT_SET ?=
 STUDENT_RESULT ?= bench/results/pretrained-student.json
@@ -97,8 +99,8 @@ STUDENT_TRAIN = imdb-sentiment train --model transformer $(PRETRAINED_SET) --set
 STUDENT_EXPORT = imdb-sentiment export $(MODELS)/student-torch --onnx --int8 --keep-weights float16 --out $(MODELS)/student-candidate
 STUDENT_RATING = imdb-sentiment train-rating $(MODELS)/student-candidate
 pretrained-student: install
-	test -f $(STUDENT_TEACHER)/manifest.json || (mkdir -p $(dir $(STUDENT_TEACHER)) && \
-		cp -r src/imdb_sentiment/pretrained/minilm-imdb $(STUDENT_TEACHER))
+	test -f $(STUDENT_TEACHER)/manifest.json || (mkdir -p $(STUDENT_TEACHER) && git archive $(STUDENT_TEACHER_REV) \
+		src/imdb_sentiment/pretrained/minilm-imdb | tar -x --strip-components=4 -C $(STUDENT_TEACHER))
 	$(VENV)/bin/$(STUDENT_TRAIN)
 	$(VENV)/bin/$(STUDENT_EXPORT)
 	$(VENV)/bin/$(STUDENT_RATING)

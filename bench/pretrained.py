@@ -12,7 +12,10 @@ this run, and its rating head's validation MAE (from its manifest, written by ``
 higher. A candidate with fewer encoder layers than the shipped model (a student distilled from it, ``make
 pretrained-student``) trades a little accuracy for speed: it is better when it scores validation at least
 1.3x as fast in this run, and neither its score nor its validation accuracy is more than 0.005 below the
-shipped model's. With ``--promote`` and a better candidate (or no shipped model yet), the candidate is
+shipped model's. A candidate with more encoder layers than the shipped model (a teacher-sized build once
+a student is shipped) is that rule read the other way, so the two never swap one model for the other: it
+is better when its score is higher and its score or its validation accuracy is more than 0.005 higher.
+With ``--promote`` and a better candidate (or no shipped model yet), the candidate is
 scored once on the IMDb test split (its final figures), its manifest records the test and out-of-domain
 figures and the ``--command`` lines that built it, and it replaces the shipped folder atomically. Prints
 one JSON object (also written to ``--out``).
@@ -102,6 +105,19 @@ def student_better(result: dict) -> bool:
     )
 
 
+def larger_better(result: dict) -> bool:
+    """The rule for a candidate with more encoder layers (the student rule read the other way), recorded."""
+    new, old = result["candidate"], result["shipped"]
+    score_gain = new["score"] - old["score"]
+    validation_gain = new["imdb"]["accuracy"] - old["imdb"]["accuracy"]
+    result["larger"] = {
+        "layers": [new["layers"], old["layers"]],
+        "score_change": round(score_gain, 4),
+        "validation_change": round(validation_gain, 4),
+    }
+    return score_gain > 0 and max(score_gain, validation_gain) > STUDENT_LOSS
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("candidate", help="a saved transformer folder (exported with ONNX and kept weights)")
@@ -135,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         better = same_weights_better(result)
     elif has_shipped and (candidate["layers"] or 0) < (result["shipped"]["layers"] or 0):
         better = student_better(result)
+    elif has_shipped and (candidate["layers"] or 0) > (result["shipped"]["layers"] or 0):
+        better = larger_better(result)
     else:
         better = not has_shipped or candidate["score"] > result["shipped"]["score"]
     result["candidate_is_better"] = better

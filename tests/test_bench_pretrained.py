@@ -41,6 +41,24 @@ def test_a_student_must_be_faster_and_nearly_as_accurate(bench, candidate, bette
     )
 
 
+@pytest.mark.parametrize(
+    "candidate, better",
+    [
+        (result(layers=6, speed=40.0, validation=0.903, score=0.830), True),  # score 0.007 higher
+        (result(layers=6, speed=40.0, validation=0.909, score=0.823), True),  # validation 0.006 higher
+        (result(layers=6, speed=40.0, validation=0.905, score=0.825), False),  # higher, but within 0.005
+        (result(layers=6, speed=40.0, validation=0.915, score=0.822), False),  # validation up, score down
+    ],
+)
+def test_a_larger_model_must_beat_a_shipped_student_by_more_than_the_allowance(bench, candidate, better):
+    shipped = result(layers=4, speed=60.0, validation=0.903, score=0.8225)
+    out = {"candidate": candidate, "shipped": shipped}
+    assert bench.larger_better(out) is better
+    assert out["larger"]["layers"] == [6, 4]
+    # Read both ways, the rules never swap the two: a student this one beats would not have beaten it.
+    assert not (better and bench.student_better({"candidate": shipped, "shipped": candidate}))
+
+
 def test_encoder_layers_reads_the_models_config(bench, tmp_path):
     (tmp_path / "model").mkdir()
     assert bench.encoder_layers(tmp_path) is None
