@@ -85,7 +85,9 @@ pretrained: install
 # history when the folder is missing: never the shipped folder itself, which may hold a promoted student.
 # The build of 2026-12-03 was 1.43x as fast and 0.0084 below: refused
 # (bench/results/pretrained-student.json); with STUDENT_SET="--set unlabeled=10000" 1.58x and 0.0051 below:
-# refused (bench/results/pretrained-student-unlabeled.json). STUDENT_SET adds settings: "--set unlabeled=20000" also
+# refused (bench/results/pretrained-student-unlabeled.json); with "--set unlabeled=15000" 1.40x and 0.0025
+# above: promoted, the shipped model since (bench/results/pretrained-student-15k.json; that STUDENT_SET
+# rebuilds it). STUDENT_SET adds settings: "--set unlabeled=20000" also
 # distils on that many of the unlabelled reviews (3.5-4 minutes per 1,000 more on 2 CPU cores); a build
 # stopped part-way resumes from its training checkpoint (in the cache, every 200 steps) when run again
 # with the same settings. STUDENT_RESULT names the bench JSON, so that each build keeps its own record.

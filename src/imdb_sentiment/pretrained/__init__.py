@@ -1,10 +1,11 @@
 """The model shipped inside the package, so that predictions work the moment imdb-sentiment is installed.
 
 ``load_model("pretrained")`` (and every CLI verb, the API and the app when no model folder is named) loads
-the folder :data:`SHIPPED` beside this file: a fine-tuned all-MiniLM-L6-v2 as int8 ONNX for inference plus
-float16 safetensors for explanations and further training, with a manifest that records the commands that
-built it, the data fingerprint and its validation, test and out-of-domain figures. ``make pretrained``
-rebuilds it (``PRETRAINED_FROM=...`` trains on from the shipped weights instead of from the base model).
+the folder :data:`SHIPPED` beside this file: a 4-layer student distilled from all-MiniLM-L6-v2 fine-tuned on
+IMDb, as int8 ONNX for inference plus float16 safetensors for explanations and further training, with a
+manifest that records the commands that built it, the data fingerprint and its validation, test and
+out-of-domain figures. ``make pretrained-student STUDENT_SET="--set unlabeled=15000"`` rebuilds it;
+``make pretrained`` builds a 6-layer candidate (``PRETRAINED_FROM=...`` trains on from given weights).
 
 A model reference is either one of :data:`NAMES` or a saved model folder; :func:`resolve` turns it into a
 folder. A real folder wins over a name, so a folder called ``pretrained`` in the working directory is loaded
