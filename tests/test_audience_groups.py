@@ -204,3 +204,41 @@ def test_share_adjusts_the_share_like_em_and_keeps_the_plain_star_means():
     np.testing.assert_allclose(share["share_positive"], em["share_positive"])
     np.testing.assert_allclose(share["mean_rating"], plain["mean_rating"])
     assert not np.allclose(share["share_positive"], plain["share_positive"])
+
+
+def test_sides_corrects_the_share_like_em_and_rates_each_side_by_its_reviews_there():
+    frame, truth = star_reviews(200, 60, seed=4)
+    em = summarize_groups(frame, stars=STARS, adjust="em", n_boot=0)
+    sides = summarize_groups(frame, stars=STARS, adjust="sides", n_boot=0)
+    plain = summarize_groups(frame, stars=STARS, adjust="none", n_boot=0)
+    np.testing.assert_allclose(sides["share_positive"], em["share_positive"])
+    dist = sides[[f"stars_{k}" for k in STARS]].to_numpy()
+    positive = np.array(STARS) >= 7
+    # The distribution holds the corrected share on the positive side ...
+    np.testing.assert_allclose(dist[:, positive].sum(axis=1), sides["share_positive"])
+    np.testing.assert_allclose(sides["mean_rating"], dist @ np.array(STARS))
+    # ... spread over that side's stars as the group's reviews spread their own mass there.
+    mean = plain[[f"stars_{k}" for k in STARS]].to_numpy()
+    np.testing.assert_allclose(
+        dist[:, positive] / dist[:, positive].sum(axis=1, keepdims=True),
+        mean[:, positive] / mean[:, positive].sum(axis=1, keepdims=True),
+    )
+    errors = {
+        name: (out.merge(truth, on="group")["mean_rating"] - out.merge(truth, on="group")["rating"]).abs().mean()
+        for name, out in (("sides", sides), ("em", em), ("none", plain))
+    }
+    assert errors["sides"] < 0.8 * errors["none"] and errors["sides"] < 1.1 * errors["em"], errors
+
+
+def test_a_share_interval_within_half_a_review_of_an_end_is_closed_there():
+    # Twenty reviews every one of which the model reads as surely positive, and twenty as surely negative.
+    n = 20
+    p = np.r_[np.full(n, 0.995), np.full(n, 0.005)]
+    frame = pd.DataFrame({"group": ["all"] * n + ["none"] * n, "p_positive": p, "stars_1": 1 - p, "stars_10": p})
+    out = summarize_groups(frame, stars=[1, 10], share_prior=0.1, n_boot=200).set_index("group")
+    assert out.loc["all", "share_positive_high"] == 1.0 and out.loc["all", "share_positive"] < 1.0
+    assert out.loc["none", "share_positive_low"] == 0.0 and out.loc["none", "share_positive"] > 0.0
+    # A group in the middle keeps its percentile interval.
+    middle = binary_reviews([0.5], [n], seed=1)
+    out = summarize_groups(middle, stars=[1, 10], n_boot=200)
+    assert 0.0 < out.loc[0, "share_positive_low"] < out.loc[0, "share_positive_high"] < 1.0

@@ -84,7 +84,7 @@ def test_a_missing_group_column_or_a_model_without_rating_is_one_clear_error(
         summarize(toy_ngram_dir, path, tmp_path / "b", progress=False)
     with pytest.raises(InputError, match="either an input file or --split"):
         summarize(rated_toy_dir, None, tmp_path / "c", progress=False)
-    with pytest.raises(ConfigError, match="adjust must be em, share or none"):
+    with pytest.raises(ConfigError, match="adjust must be one of em, sides, share, none"):
         SummarizeConfig(adjust="median")
     with pytest.raises(ConfigError, match="share_from must be rating or classifier"):
         SummarizeConfig(share_from="votes")

@@ -1,10 +1,12 @@
 """Per-group audience figures: share positive and star ratings of each group's reviews, with intervals.
 
 :func:`summarize_groups` turns scored reviews (one row per review: its group, the model's ``p_positive``
-and its distribution over star ratings) into one row per group. With ``adjust="em"`` the figures are
-corrected for label shift (:mod:`imdb_sentiment.audience.quantify`); with ``"none"`` they are plain means
-of the model's outputs. Intervals are percentile bootstraps of the same estimator
-(:mod:`imdb_sentiment.audience.resample`). :func:`trend` gives the plain figures per period of time.
+and its distribution over star ratings) into one row per group. With ``adjust="sides"`` or ``"em"`` the
+figures are corrected for label shift (:mod:`imdb_sentiment.audience.quantify`): the share positive, and
+with ``"em"`` the whole star distribution, while ``"sides"`` spreads each side over its stars as the
+group's reviews do; with ``"none"`` they are plain means of the model's outputs. Intervals are
+percentile bootstraps of the same estimator (:mod:`imdb_sentiment.audience.resample`). :func:`trend`
+gives the plain figures per period of time.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from imdb_sentiment.audience.resample import GroupEstimates, estimate
 from imdb_sentiment.errors import ConfigError, InputError
 
 #: The estimators :func:`summarize_groups` offers.
-ADJUSTMENTS = ("em", "share", "none")
+ADJUSTMENTS = ("em", "sides", "share", "none")
 
 
 def summarize_groups(
@@ -40,8 +42,10 @@ def summarize_groups(
             ``label`` (true 0/1) and ``true_rating`` (true stars), summarised beside the estimates.
         stars: The star ratings the model predicts, e.g. ``(1, 2, 3, 4, 7, 8, 9, 10)``.
         adjust: ``"em"`` corrects for label shift (each group's share and star distribution by EM, pulled
-            towards the pooled estimate); ``"share"`` corrects the share only (the star distribution is the
-            mean of the reviews'); ``"none"`` reports plain means of the model's outputs.
+            towards the pooled estimate); ``"sides"`` corrects the share by EM and spreads each side over its
+            stars as the mean of the reviews' distributions does; ``"share"`` corrects the share only
+            (the star distribution is the mean of the reviews'); ``"none"`` reports plain means of the
+            model's outputs.
         share_prior: Weight of the pooled share in each group's estimate, in pseudo-reviews.
         rating_prior: Weight of the pooled star distribution, in pseudo-reviews.
         level: Coverage of the intervals.

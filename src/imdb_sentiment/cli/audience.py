@@ -37,9 +37,10 @@ def summarize(
     adjust: Annotated[
         str,
         typer.Option(
-            help="em: correct each group's share and ratings for label shift; share: its share only; none: plain means."
+            help="sides: correct each group's share for label shift, each side's ratings as the reviews' mean there; "
+            "em: correct the share and the whole star distribution; share: the share only; none: plain means."
         ),
-    ] = "em",
+    ] = "sides",  # SummarizeConfig().adjust (not imported here: the CLI starts without pandas)
     share_from: Annotated[
         str,
         typer.Option(

@@ -193,7 +193,7 @@ class RatingHead:
         if features is not None and cfg.features:
             self._fit_projection(np.asarray(features, dtype=np.float64)[fusion], cfg.features)
         inputs = self._all_inputs(
-            [texts[i] for i in np.flatnonzero(fusion)],
+            [texts[int(i)] for i in np.flatnonzero(fusion)],
             cross[fusion],
             np.asarray(p_positive)[fusion],
             None if features is None else features[fusion],
