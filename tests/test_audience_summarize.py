@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import numpy as np
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from conftest import make_rated_reviews
 from imdb_sentiment.audience.summarize import SummarizeConfig, group_inputs, summarize
 from imdb_sentiment.cli import app
+from imdb_sentiment.cli.audience import summarize as summarize_command
 from imdb_sentiment.config import ScoreConfig
 from imdb_sentiment.errors import ConfigError, InputError
 from imdb_sentiment.models.rating import STARS, positive_mass
@@ -86,6 +88,8 @@ def test_a_missing_group_column_or_a_model_without_rating_is_one_clear_error(
         summarize(rated_toy_dir, None, tmp_path / "c", progress=False)
     with pytest.raises(ConfigError, match="adjust must be one of em, sides, share, none"):
         SummarizeConfig(adjust="median")
+    # The CLI spells its default out (it starts without pandas): it must be the config's.
+    assert inspect.signature(summarize_command).parameters["adjust"].default == SummarizeConfig().adjust
     with pytest.raises(ConfigError, match="share_from must be rating or classifier"):
         SummarizeConfig(share_from="votes")
 

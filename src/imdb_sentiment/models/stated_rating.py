@@ -1,11 +1,11 @@
 """Ratings reviewers write into their reviews ("8/10", "seven out of ten", "I'd give it a 3").
 
-About one IMDb review in eleven states its own score in the text, and when it does the score is nearly
-always the one the reviewer gave: on the training split the last "x/10" of a review is the file name's
+About one IMDb review in eleven states its own score in the text, and when it does the score is
+usually the one the reviewer gave: on the training split the last "x/10" of a review is the file name's
 rating for 85% of the 1,984 reviews that have one (mean absolute error 0.40 stars), "give it a x" for
 76% of 168 and "my rating: x" for 78% of 131 more. A bag of words sees "8/10" as two tokens among
-hundreds and a network may cut it off, so the rating head (:mod:`imdb_sentiment.models.rating`) reads the stated score as inputs of
-its own and learns how far to trust it. Scores on other scales are left out: "x stars" has no scale
+hundreds and a network may cut it off, so the rating head (:mod:`imdb_sentiment.models.rating`) reads
+the stated score as inputs of its own and learns how far to trust it. Scores on other scales are left out: "x stars" has no scale
 ("4 stars" is bad out of 10 and good out of 5) and "x/4" or "x/5" were rarer and agreed less
 (30% and 44% exact on the training split).
 """
