@@ -80,7 +80,9 @@ def real_films(model: Any, dataset: Any, head_changes: dict[str, Any]) -> tuple[
     train, validation = dataset.train, dataset.validation
     unseen = model.unseen_training_rows(train["text"].tolist(), train["label"].to_numpy("int64"))
     reviews = pd.concat([train, validation], ignore_index=True)
-    pool = np.flatnonzero(np.r_[unseen, np.ones(len(validation), bool)])
+    # The fusion stage's reviews are the ones the network never saw: the pool every film is built from.
+    fusion = np.r_[unseen, np.ones(len(validation), bool)]
+    pool = np.flatnonzero(fusion)
     texts = reviews["text"].tolist()
     proba, features = model.predict_proba_and_features([texts[i] for i in pool])
     p_positive = np.full(len(reviews), 0.5)
@@ -92,8 +94,6 @@ def real_films(model: Any, dataset: Any, head_changes: dict[str, Any]) -> tuple[
     stars = np.zeros((len(reviews), len(STARS)))
     films = reviews["film"].to_numpy()
     ratings = reviews["rating"].to_numpy("int64")
-    fusion = np.zeros(len(reviews), bool)
-    fusion[pool] = True
     for _, held in tqdm(GroupKFold(5).split(pool, groups=films[pool]), total=5, desc="heads"):
         keep = ~np.isin(films, films[pool[held]])  # no review of a held-out film, for either stage
         rows = np.flatnonzero(keep)
@@ -186,18 +186,22 @@ def main() -> None:
     defaults = SummarizeConfig()
     intervals: dict[str, list[dict[str, float]]] = {a: [] for a in ADJUSTMENTS}
     for reviews in tqdm(draws, total=1 if args.films == "real" else args.repeats, desc="draws"):
+        # The estimators' input depends only on the share's source: built once per source and draw.
+        frames = {
+            source: group_inputs(
+                reviews, dataclasses.replace(defaults, group_column="film", share_from=source), truth=True
+            )
+            for source in SHARE_SOURCES
+        }
         for source, adjust, share, rating in variants:
-            config = dataclasses.replace(defaults, group_column="film", share_from=source)
-            frame = group_inputs(reviews, config, truth=True)
             groups = summarize_groups(
-                frame, stars=STARS, adjust=adjust, share_prior=share, rating_prior=rating, n_boot=0
+                frames[source], stars=STARS, adjust=adjust, share_prior=share, rating_prior=rating, n_boot=0
             )
             results[(source, adjust, share, rating)].append(figures(groups))
         # The intervals of each adjustment with the default settings (the bootstrap is the slow part).
         for adjust in ADJUSTMENTS:
-            config = dataclasses.replace(defaults, group_column="film", adjust=adjust)
             groups = summarize_groups(
-                group_inputs(reviews, config, truth=True),
+                frames[defaults.share_from],
                 stars=STARS,
                 adjust=adjust,
                 share_prior=defaults.share_prior,
