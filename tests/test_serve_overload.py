@@ -152,10 +152,11 @@ def test_requests_that_time_out_while_queued_are_not_scored(model_dir, monkeypat
     calls: list[int] = []
     cls = get_model_class("ngram")
     predict_proba = cls.predict_proba
+    round_s = 1.0  # long beside the 0.15 s timeout, so that a busy machine cannot post the four after it
 
     def slow_predict(self, texts):
         calls.append(len(texts))
-        time.sleep(0.3)
+        time.sleep(round_s)
         return predict_proba(self, texts)
 
     monkeypatch.setattr(cls, "cheap_calls", False)
@@ -164,15 +165,17 @@ def test_requests_that_time_out_while_queued_are_not_scored(model_dir, monkeypat
 
     async def main():
         first = asyncio.ensure_future(timed_posts(app, [{"texts": ["first"]}]))
-        await asyncio.sleep(0.05)  # the first is in a round now; the next four queue behind it
+        deadline = time.monotonic() + 5
+        while not calls and time.monotonic() < deadline:  # wait for the first's round, not a fixed time
+            await asyncio.sleep(0.01)
         rest = await timed_posts(app, [{"texts": [f"r{i}"]} for i in range(4)])
         results = [*await first, *rest]
-        await asyncio.sleep(0.4)  # past the round in progress, when a next round would have started
+        await asyncio.sleep(round_s + 0.3)  # past the round in progress, when a next round would have started
         return results
 
     results = asyncio.run(main())
     assert [r.status_code for r, _ in results] == [504] * 5
-    assert max(seconds for _, seconds in results) < 0.3
+    assert max(seconds for _, seconds in results) < round_s
     assert calls == [1]  # the first went into a round; the four queued behind it were dropped
 
 
