@@ -19,7 +19,9 @@ label-shift correction (``adjust``) and the weights of the pooled share and star
 (``share_prior``, ``rating_prior``). The
 ``chosen`` entry is ``SummarizeConfig()``'s defaults; the peer is the same estimator with the
 classifier's probability. ``intervals`` says, for each ``adjust`` with the default settings, how often the
-95% intervals hold the films' true share and mean rating, and how wide they are. What the simulated
+95% intervals hold the films' true share and mean rating, and how wide they are; ``rating_error`` does the
+same for the mean rating's interval widened by each candidate model error (``SummarizeConfig.rating_error``,
+chosen on real films: the bootstrap alone sees the audience's spread, not the model's error). What the simulated
 films cannot show: reviews of one real film share names and words, so the model's errors correlate
 within a film; simulated films do not, and their figures are a little better than real films' would be.
 
@@ -47,6 +49,7 @@ from tqdm.auto import tqdm
 
 from imdb_sentiment import load_imdb, load_model
 from imdb_sentiment.audience.groups import ADJUSTMENTS, summarize_groups
+from imdb_sentiment.audience.resample import widen_rating_interval
 from imdb_sentiment.audience.summarize import SHARE_SOURCES, SummarizeConfig, group_inputs
 from imdb_sentiment.config import SplitConfig
 from imdb_sentiment.models.rating import STARS, RatingConfig, RatingHead, median_stars, positive_mass
@@ -56,6 +59,8 @@ from robustness import emit
 MIN_REVIEWS = 10
 SHARE_PRIORS = (0.0, 0.1, 0.5, 2.0)
 RATING_PRIORS = (0.0, 0.5, 2.0)
+#: Candidates for SummarizeConfig.rating_error (stars), scored by how often the mean rating's interval holds.
+RATING_ERRORS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
 def simulated_films(films: pd.Series, validation: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -185,6 +190,7 @@ def main() -> None:
     results: dict[tuple[str, str, float, float], list[dict[str, float]]] = {v: [] for v in variants}
     defaults = SummarizeConfig()
     intervals: dict[str, list[dict[str, float]]] = {a: [] for a in ADJUSTMENTS}
+    widened: dict[float, list[dict[str, float]]] = {e: [] for e in RATING_ERRORS}
     for reviews in tqdm(draws, total=1 if args.films == "real" else args.repeats, desc="draws"):
         # The estimators' input depends only on the share's source: built once per source and draw.
         frames = {
@@ -208,7 +214,17 @@ def main() -> None:
                 rating_prior=defaults.rating_prior,
                 n_boot=defaults.n_boot,
             )
-            intervals[adjust].append(coverage(groups))
+            # The mean rating's interval widened by the model's error on a film (rating_error) is a
+            # deterministic step after the bootstrap: every candidate is scored on the same resamples.
+            for error in {defaults.rating_error, *(RATING_ERRORS if adjust == defaults.adjust else ())}:
+                low, high = widen_rating_interval(
+                    groups["mean_rating"], groups["mean_rating_low"], groups["mean_rating_high"], error, stars=STARS
+                )
+                widened_groups = groups.assign(mean_rating_low=low, mean_rating_high=high)
+                if error == defaults.rating_error:
+                    intervals[adjust].append(coverage(widened_groups))
+                if adjust == defaults.adjust and error in widened:
+                    widened[error].append(coverage(widened_groups))
 
     def name(source: str, adjust: str, share: float, rating: float) -> str:
         return f"share_from={source} adjust={adjust} share_prior={share:g} rating_prior={rating:g}"
@@ -237,6 +253,15 @@ def main() -> None:
             "best_rating_spearman": best_rating,
             "variants": table,
             "intervals": {a: pd.DataFrame(rows).mean().to_dict() for a, rows in intervals.items()},
+            "rating_error": {
+                "default": defaults.rating_error,
+                "candidates": {
+                    f"{e:g}": {
+                        k: v for k, v in pd.DataFrame(rows).mean().to_dict().items() if k.startswith("mean_rating")
+                    }
+                    for e, rows in widened.items()
+                },
+            },
             "command": "python bench/group_choice.py " + " ".join(sys.argv[1:]),
         },
         args.out,

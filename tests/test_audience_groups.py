@@ -152,6 +152,7 @@ def test_no_reviews_gives_an_empty_table():
         (lambda f: f, {"adjust": "bayes"}, ConfigError, "adjust"),
         (lambda f: f, {"level": 1.5}, ConfigError, "level"),
         (lambda f: f, {"share_prior": -1}, ConfigError, "share_prior"),
+        (lambda f: f, {"rating_error": -0.1}, ConfigError, "rating_error"),
         (lambda f: f, {"stars": [10]}, ConfigError, "two distinct"),
     ],
 )
@@ -242,3 +243,29 @@ def test_a_share_interval_within_half_a_review_of_an_end_is_closed_there():
     middle = binary_reviews([0.5], [n], seed=1)
     out = summarize_groups(middle, stars=[1, 10], n_boot=200)
     assert 0.0 < out.loc[0, "share_positive_low"] < out.loc[0, "share_positive_high"] < 1.0
+
+
+def test_the_model_error_widens_only_the_mean_ratings_interval_in_quadrature():
+    frame, _ = star_reviews(40, 30, seed=5)
+    plain = summarize_groups(frame, stars=STARS, n_boot=100)
+    wide = summarize_groups(frame, stars=STARS, n_boot=100, rating_error=0.4)
+    same = ["group", "n", "share_positive", "share_positive_low", "share_positive_high", "mean_rating"]
+    pd.testing.assert_frame_equal(plain[same], wide[same])
+    spread = 1.959964 * 0.4  # the 95% level's z times the error
+    below = np.hypot(plain["mean_rating"] - plain["mean_rating_low"], spread)
+    above = np.hypot(plain["mean_rating_high"] - plain["mean_rating"], spread)
+    np.testing.assert_allclose(wide["mean_rating_low"], np.maximum(plain["mean_rating"] - below, 1), atol=1e-6)
+    np.testing.assert_allclose(wide["mean_rating_high"], np.minimum(plain["mean_rating"] + above, 10), atol=1e-6)
+    assert (
+        wide["mean_rating_high"] - wide["mean_rating_low"] > plain["mean_rating_high"] - plain["mean_rating_low"]
+    ).all()
+
+
+def test_a_widened_rating_interval_stays_on_the_star_scale_and_holds_the_estimate():
+    low, high = resample.widen_rating_interval(
+        np.array([1.2, 5.0, 9.9]), np.array([1.0, 5.5, 9.5]), np.array([2.0, 6.0, 10.0]), 1.0, stars=STARS
+    )
+    assert low[0] == 1.0 and high[2] == 10.0  # clipped to 1-10 stars
+    assert low[1] < 5.0 - 1.9 and high[1] > 6.0  # an interval that missed its estimate now holds it, widened
+    same = resample.widen_rating_interval(np.array([5.0]), np.array([4.0]), np.array([6.5]), 0.0, stars=STARS)
+    assert (same[0][0], same[1][0]) == (4.0, 6.5)

@@ -92,6 +92,8 @@ def test_a_missing_group_column_or_a_model_without_rating_is_one_clear_error(
     assert inspect.signature(summarize_command).parameters["adjust"].default == SummarizeConfig().adjust
     with pytest.raises(ConfigError, match="share_from must be rating or classifier"):
         SummarizeConfig(share_from="votes")
+    with pytest.raises(ConfigError, match="rating_error must be >= 0"):
+        SummarizeConfig(rating_error=-0.5)
 
 
 @pytest.mark.parametrize("source", ["rating", "classifier"])

@@ -30,6 +30,7 @@ def summarize_groups(
     adjust: str = "em",
     share_prior: float = 2.0,
     rating_prior: float = 2.0,
+    rating_error: float = 0.0,
     level: float = 0.95,
     n_boot: int = 200,
     seed: int = 0,
@@ -48,6 +49,8 @@ def summarize_groups(
             model's outputs.
         share_prior: Weight of the pooled share in each group's estimate, in pseudo-reviews.
         rating_prior: Weight of the pooled star distribution, in pseudo-reviews.
+        rating_error: The model's own error on a group's mean rating (standard deviation, stars), which
+            widens the mean rating's interval beyond the bootstrap's (``widen_rating_interval``).
         level: Coverage of the intervals.
         n_boot: Bootstrap resamples per group (0: no intervals, NaN).
         seed: Seed of the resampling.
@@ -78,6 +81,7 @@ def summarize_groups(
         adjust=adjust,
         share_prior=share_prior,
         rating_prior=rating_prior,
+        rating_error=rating_error,
         level=level,
         n_boot=n_boot,
         seed=seed,

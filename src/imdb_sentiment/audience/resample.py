@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from statistics import NormalDist
 
 import numpy as np
 from threadpoolctl import threadpool_limits  # installed with scikit-learn, a base dependency
@@ -55,6 +56,7 @@ def estimate(
     adjust: str = "em",
     share_prior: float = 2.0,
     rating_prior: float = 2.0,
+    rating_error: float = 0.0,
     level: float = 0.95,
     n_boot: int = 200,
     seed: int = 0,
@@ -65,16 +67,18 @@ def estimate(
         codes: ``(N,)`` group code of each review; every code below the largest occurs.
         p: ``(N,)`` probabilities of *positive*.
         q: ``(N, K)`` distributions over ``stars``.
-        stars, adjust, share_prior, rating_prior, level, n_boot, seed: As :func:`summarize_groups`.
+        stars, adjust, share_prior, rating_prior, rating_error, level, n_boot, seed: As
+            :func:`summarize_groups`.
 
     Returns:
         The :class:`GroupEstimates`.
     """
     if not 0 < level < 1:
         raise ConfigError(f"level must be between 0 and 1 (e.g. 0.95), got {level}")
-    if n_boot < 0 or share_prior < 0 or rating_prior < 0:
+    if n_boot < 0 or share_prior < 0 or rating_prior < 0 or rating_error < 0:
         raise ConfigError(
-            f"n_boot, share_prior and rating_prior must be >= 0, got {n_boot}, {share_prior}, {rating_prior}"
+            "n_boot, share_prior, rating_prior and rating_error must be >= 0, got "
+            f"{n_boot}, {share_prior}, {rating_prior}, {rating_error}"
         )
     codes = np.asarray(codes, dtype=np.int64)
     sizes = np.bincount(codes) if len(codes) else np.zeros(0, np.int64)
@@ -119,16 +123,48 @@ def estimate(
     # film whose reviews are all positive is covered by its own interval; 180 of the 438 real training
     # films of bench/group_choice.py have a share of 0 or 1).
     half = 0.5 / np.maximum(sizes, 1)
+    rating = dist @ star_values
+    rating_low, rating_high = widen_rating_interval(
+        rating, rating_iv[0], rating_iv[1], rating_error, level=level, stars=star_values
+    )
     return GroupEstimates(
         n=sizes,
         share=share,
         share_low=np.minimum(np.where(share_iv[0] <= half, 0.0, share_iv[0]), share),
         share_high=np.maximum(np.where(share_iv[1] >= 1 - half, 1.0, share_iv[1]), share),
         distribution=dist,
-        rating=dist @ star_values,
-        rating_low=np.minimum(rating_iv[0], dist @ star_values),
-        rating_high=np.maximum(rating_iv[1], dist @ star_values),
+        rating=rating,
+        rating_low=rating_low,
+        rating_high=rating_high,
     )
+
+
+def widen_rating_interval(
+    rating: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    error: float,
+    *,
+    level: float = 0.95,
+    stars: np.ndarray | Sequence[int] = (1, 10),
+) -> tuple[np.ndarray, np.ndarray]:
+    """A mean rating's bootstrap interval ``[low, high]`` widened by the model's own error on a group.
+
+    The bootstrap resamples the group's reviews, so it measures how much the figure would move with another
+    audience of the same size, not how far the model reads this group off: a film whose reviews it rates half
+    a star high is rated so in every resample. ``error`` is the standard deviation of that error (stars,
+    measured on held-out films, see :class:`~imdb_sentiment.audience.summarize.SummarizeConfig`); each side
+    of the interval grows in quadrature with it at the interval's ``level``, and stays on the star scale.
+    With ``error`` 0 the interval is the bootstrap's (still made to hold ``rating``).
+    """
+    rating = np.asarray(rating, dtype=np.float64)
+    below = np.maximum(rating - np.asarray(low, dtype=np.float64), 0.0)
+    above = np.maximum(np.asarray(high, dtype=np.float64) - rating, 0.0)
+    if error > 0:
+        spread = NormalDist().inv_cdf((1 + level) / 2) * error
+        below, above = np.hypot(below, spread), np.hypot(above, spread)
+    values = np.asarray(stars, dtype=np.float64)
+    return np.maximum(rating - below, values.min()), np.minimum(rating + above, values.max())
 
 
 @dataclasses.dataclass(frozen=True)
