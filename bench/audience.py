@@ -16,7 +16,7 @@ model (default: the shipped one, which carries the rating head), then measures:
   on validation films by bench/group_choice.py), each other choice on the same reviews (the share from
   the classifier's P(positive); another ``adjust``) and the peer (mean predicted rating; share of
   predicted ratings >= 5.5); for what ``summarize`` wrote, also how often its 95% intervals hold the true
-  share and mean rating, and how wide they are;
+  share and mean rating, and how wide they are (``intervals``);
 - **aspects**, on the 200 blind-labelled sentences of ``bench/aspects/``: precision of the detected
   (sentence, aspect) pairs, recall (weighted by the sampling strata), and polarity accuracy on the
   detected pairs the labeller gave a positive or negative polarity, beside the review's own label as a
@@ -41,6 +41,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from scipy.stats import pearsonr, spearmanr
 
+from group_choice import coverage
 from imdb_sentiment import load_imdb
 from imdb_sentiment.audience.groups import ADJUSTMENTS, summarize_groups
 from imdb_sentiment.audience.summarize import GROUPS, REVIEWS, SHARE_SOURCES, SummarizeConfig, group_inputs, summarize
@@ -63,18 +64,7 @@ def film_figures(films: pd.DataFrame, rating: str, share: str) -> dict:
         "mae_mean_rating": float((big[rating] - big["true_mean_rating"]).abs().mean()),
         "spearman_share_positive": float(spearmanr(big[share], big["true_share_positive"]).statistic),
         "mae_share_positive": float((big[share] - big["true_share_positive"]).abs().mean()),
-    } | interval_figures(big)
-
-
-def interval_figures(films: pd.DataFrame) -> dict:
-    """How often the 95% intervals summarize wrote hold the films' true figures, and how wide they are."""
-    out = {}
-    for figure, truth in (("share_positive", "true_share_positive"), ("mean_rating", "true_mean_rating")):
-        if f"{figure}_low" in films and films[f"{figure}_low"].notna().all():
-            low, high = films[f"{figure}_low"], films[f"{figure}_high"]
-            out[f"{figure}_interval_coverage"] = float(((low <= films[truth]) & (films[truth] <= high)).mean())
-            out[f"{figure}_interval_width"] = float((high - low).mean())
-    return out
+    }
 
 
 def peer(train: pd.DataFrame, test: pd.DataFrame) -> tuple[dict, np.ndarray]:
@@ -232,7 +222,9 @@ def main() -> None:
                 # What summarize wrote (its defaults), then each other choice alone on the same reviews.
                 f"summarize (share_from={chosen.share_from}, adjust={chosen.adjust})": film_figures(
                     groups, "mean_rating", "share_positive"
-                ),
+                )
+                # How often the 95% intervals summarize wrote hold the films' true figures (the peer has none).
+                | {"intervals": coverage(groups[groups["n"] >= MIN_REVIEWS])},
                 **{
                     name: film_figures(estimate(**change), "mean_rating", "share_positive")
                     for name, change in others.items()

@@ -128,6 +128,15 @@ def coverage(groups: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def widened_coverage(groups: pd.DataFrame, error: float) -> dict[str, float]:
+    """:func:`coverage` with the mean rating's interval widened by a model error of ``error`` stars: a
+    deterministic step after the bootstrap, so every candidate is scored on the same resamples."""
+    low, high = widen_rating_interval(
+        groups["mean_rating"], groups["mean_rating_low"], groups["mean_rating_high"], error, stars=STARS
+    )
+    return coverage(groups.assign(mean_rating_low=low, mean_rating_high=high))
+
+
 def figures(groups: pd.DataFrame) -> dict[str, float]:
     """Share and mean-rating errors of simulated films against their true figures."""
     return {
@@ -214,17 +223,10 @@ def main() -> None:
                 rating_prior=defaults.rating_prior,
                 n_boot=defaults.n_boot,
             )
-            # The mean rating's interval widened by the model's error on a film (rating_error) is a
-            # deterministic step after the bootstrap: every candidate is scored on the same resamples.
-            for error in {defaults.rating_error, *(RATING_ERRORS if adjust == defaults.adjust else ())}:
-                low, high = widen_rating_interval(
-                    groups["mean_rating"], groups["mean_rating_low"], groups["mean_rating_high"], error, stars=STARS
-                )
-                widened_groups = groups.assign(mean_rating_low=low, mean_rating_high=high)
-                if error == defaults.rating_error:
-                    intervals[adjust].append(coverage(widened_groups))
-                if adjust == defaults.adjust and error in widened:
-                    widened[error].append(coverage(widened_groups))
+            intervals[adjust].append(widened_coverage(groups, defaults.rating_error))
+            if adjust == defaults.adjust:
+                for error in RATING_ERRORS:
+                    widened[error].append(widened_coverage(groups, error))
 
     def name(source: str, adjust: str, share: float, rating: float) -> str:
         return f"share_from={source} adjust={adjust} share_prior={share:g} rating_prior={rating:g}"
