@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -12,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import make_rated_reviews
-from imdb_sentiment.audience.summarize import SummarizeConfig, group_inputs, summarize
+from imdb_sentiment.audience.summarize import SummarizeConfig, group_inputs, read_times, summarize, undated_message
 from imdb_sentiment.cli import app
 from imdb_sentiment.cli.audience import summarize as summarize_command
 from imdb_sentiment.config import ScoreConfig
@@ -174,3 +176,94 @@ def test_the_ray_engine_gives_the_local_engines_summary(rated_toy_dir, reviews_c
     )
     for name in ("groups.csv", "aspects.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "local" / name), pd.read_csv(tmp_path / "ray" / name))
+
+
+def test_read_times_reads_iso_and_common_dates_and_leaves_the_rest_missing():
+    values = pd.Series(
+        ["2024-05-01", "2024-05-01T20:15:00Z", "May 3, 2024", "06/07/2024", " 2024-06-02 ", "2023", "soon", "", None]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas' "reads them one by one" warning is not the user's business
+        when = read_times(values)
+    assert str(when.dt.tz) == "UTC"
+    days = [None if pd.isna(t) else t.strftime("%Y-%m-%d %H:%M") for t in when]
+    assert days == [
+        "2024-05-01 00:00",
+        "2024-05-01 20:15",
+        "2024-05-03 00:00",
+        "2024-06-07 00:00",  # month first, as dateutil reads it
+        "2024-06-02 00:00",
+        "2023-01-01 00:00",
+        None,
+        None,
+        None,
+    ]
+    # Numbers are years, not nanoseconds since 1970; timestamps pass through.
+    assert read_times(pd.Series([2021, 2022])).dt.year.tolist() == [2021, 2022]
+    stamps = pd.Series(pd.to_datetime(["2020-02-29 12:00"]))
+    assert read_times(stamps).iloc[0] == pd.Timestamp("2020-02-29 12:00", tz="UTC")
+
+
+def test_reviews_without_a_readable_date_are_counted_and_reported(rated_toy_dir, reviews_csv, tmp_path):
+    path, frame = reviews_csv
+    frame.loc[[10, 20], "date"] = ["someday", "n/a"]
+    frame.loc[30, "date"] = "March 3, 2024"  # not ISO, but a date
+    frame.to_csv(path, index=False)
+    out = tmp_path / "summary"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        result = summarize(rated_toy_dir, path, out, SummarizeConfig(time_column="date", n_boot=20), progress=False)
+    assert (result.time_column, result.dated, result.reviews) == ("date", 87, 89)
+    assert (
+        undated_message(result) == "2 of 89 reviews have no readable date in column 'date': the trend leaves them out"
+    )
+    assert "87 of 89" in (out / "report.html").read_text()
+    assert "Over time" in (out / "report.html").read_text()
+    one = dataclasses.replace(result, dated=88)
+    assert undated_message(one).startswith("1 of 89 reviews has no readable date")
+    assert undated_message(dataclasses.replace(result, dated=89)) == ""
+    assert undated_message(dataclasses.replace(result, time_column="", dated=None)) == ""
+    runner = CliRunner()
+    cli = runner.invoke(
+        app,
+        [
+            "summarize",
+            str(path),
+            "--output",
+            str(tmp_path / "c"),
+            "--model",
+            str(rated_toy_dir),
+            "--time-column",
+            "date",
+            "--quiet",
+        ],
+    )
+    assert cli.exit_code == 0, cli.output
+    assert "warning: 2 of 89 reviews have no readable date in column 'date'" in cli.output
+
+
+def test_a_time_column_without_dates_is_refused_before_any_scoring(rated_toy_dir, reviews_csv, tmp_path):
+    path, _ = reviews_csv
+    out = tmp_path / "summary"
+    with pytest.raises(InputError, match=r"the time column 'film' holds no dates \(its first value is '.+'\)"):
+        summarize(rated_toy_dir, path, out, SummarizeConfig(time_column="film"), progress=False)
+    assert not (out / "reviews.parquet").exists()
+    # The group column may be the time column too: grouped by day, with a trend.
+    result = summarize(
+        rated_toy_dir, path, out, SummarizeConfig(group_column="date", time_column="date", n_boot=20), progress=False
+    )
+    assert result.groups == 12 and result.dated == 89
+    bad = CliRunner().invoke(
+        app,
+        [
+            "summarize",
+            str(path),
+            "--output",
+            str(tmp_path / "c"),
+            "--model",
+            str(rated_toy_dir),
+            "--time-column",
+            "film",
+        ],
+    )
+    assert bad.exit_code == 2 and bad.output.strip().count("\n") == 0 and "holds no dates" in bad.output

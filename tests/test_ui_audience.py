@@ -222,6 +222,25 @@ def test_an_upload_is_summarised_with_progress_as_summarize_does(rated_toy_dir, 
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)  # never goes back
 
 
+def test_an_upload_says_which_reviews_have_no_date_and_refuses_a_time_column_of_none(rated_toy_dir):
+    frame = reviews_frame()
+    frame.loc[[0, 1, 2], "date"] = ["soon", None, "2021-13-45"]
+    made = audience.summarize_upload(
+        load_model(rated_toy_dir), frame, audience.Columns(text="review", group="film", time="date"), LIMITS
+    )
+    assert made.undated == "3 of 90 reviews have no readable date in column 'date': the trend leaves them out"
+    assert (
+        audience.summarize_upload(
+            load_model(rated_toy_dir), reviews_frame(), audience.Columns(text="review", group="film"), LIMITS
+        ).undated
+        == ""
+    )
+    with pytest.raises(InputError, match="the time column 'film' holds no dates"):
+        audience.summarize_upload(
+            load_model(rated_toy_dir), frame, audience.Columns(text="review", group="id", time="film"), LIMITS
+        )
+
+
 def test_a_model_without_a_rating_head_is_refused_before_scoring(toy_ngram_dir):
     with pytest.raises(ModelError, match=r"no rating head.*train-rating"):
         audience.summarize_upload(

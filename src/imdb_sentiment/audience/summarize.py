@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,10 @@ class SummaryResult:
     mentions: int
     seconds: float
     score_seconds: float
+    #: The time column, if one was given, and how many reviews held a readable date in it (``None``
+    #: without one); the rest are left out of the trend.
+    time_column: str = ""
+    dated: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(self).items()}
@@ -150,11 +155,14 @@ def summarize(
         config = dataclasses.replace(config, group_column="film", id_column="id")
     source = Path(str(input))
     base = score_config or ScoreConfig()
-    columns = _input_columns(source, base.text_column) if str(input) != "-" else None
+    first = _first_rows(source, base.text_column) if str(input) != "-" else None
+    columns = None if first is None else list(first.columns)
     id_column = config.id_column or ("id" if columns and "id" in columns else "")
     for needed in (config.group_column, config.time_column, config.id_column):
         if needed and columns is not None and needed not in columns:
             raise InputError(f"the input has no column {needed!r}; its columns are: {', '.join(columns)}")
+    if first is not None and config.time_column:
+        _check_times(first[config.time_column], config.time_column)
     keep = [c for c in (id_column, config.group_column, config.time_column) if c]
     if split:
         keep += ["label", "rating"]
@@ -168,13 +176,17 @@ def summarize(
     if split:
         source.unlink(missing_ok=True)  # the split's reviews, written for the scorer: not the user's file
     reviews = pq.read_table(folder / REVIEWS).to_pandas()
-    groups, aspects, trend = summary_tables(reviews, config, id_column, truth=bool(split))
+    times = read_times(reviews[config.time_column]) if config.time_column else None
+    dated = None if times is None else int(times.notna().sum())
+    groups, aspects, trend = summary_tables(reviews, config, id_column, truth=bool(split), times=times)
     _write_csv(groups, folder / GROUPS)
     _write_csv(aspects, folder / ASPECTS)
     from imdb_sentiment.audience.report import write_report
 
     title = f"IMDb {split} reviews by film" if split else f"{source.name} by {config.group_column}"
     notes = {"model": str(getattr(model, "name", model)), "adjust": config.adjust, "reviews": f"{len(reviews):,}"}
+    if dated is not None:
+        notes[f"dated ({config.time_column})"] = f"{dated:,} of {len(reviews):,}"
     write_report(
         folder, groups=groups, aspects=aspects, trend=trend, title=title, notes=notes, min_reviews=config.min_reviews
     )
@@ -186,14 +198,22 @@ def summarize(
         mentions=int(aspects["mentions"].sum()) if len(aspects) else 0,
         seconds=round(time.perf_counter() - start, 1),
         score_seconds=round(scored.seconds, 1),
+        time_column=config.time_column,
+        dated=dated,
     )
 
 
 def summary_tables(
-    reviews: pd.DataFrame, config: SummarizeConfig, id_column: str, *, truth: bool
+    reviews: pd.DataFrame,
+    config: SummarizeConfig,
+    id_column: str,
+    *,
+    truth: bool,
+    times: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """The groups, aspects and trend (or ``None``) tables of scored reviews (``reviews.parquet``'s columns):
-    what :func:`summarize` writes and :func:`~imdb_sentiment.audience.summarize_texts.summarize_texts` returns."""
+    what :func:`summarize` writes and :func:`~imdb_sentiment.audience.summarize_texts.summarize_texts` returns.
+    ``times``: the time column already read by :func:`read_times` (else it is read here)."""
     from imdb_sentiment.audience.aspect_stats import summarize_aspects
     from imdb_sentiment.audience.groups import summarize_groups, trend
 
@@ -225,10 +245,47 @@ def summary_tables(
     aspects = summarize_aspects(mentions, examples=config.examples)
     timeline = None
     if config.time_column:
-        when = pd.to_datetime(reviews[config.time_column], errors="coerce", utc=True)
+        when = read_times(reviews[config.time_column]) if times is None else times
         if when.notna().any():
             timeline = trend(frame[when.notna().to_numpy()], when[when.notna()], top_groups=5, n_boot=config.n_boot)
     return groups, aspects, timeline
+
+
+def read_times(values: pd.Series) -> pd.Series:
+    """A column of dates or times as UTC timestamps, ``NaT`` where a value is not one.
+
+    ISO 8601 (``2024-05-01``, ``2024-05-01T20:15:00Z``) is read first, all at once; what is left is read
+    one value at a time by ``dateutil`` ("May 1, 2024", "01/05/2024" as month first). Numbers are read
+    as text ("2024" is that year, never nanoseconds since 1970). A time without a zone is taken as UTC.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values):
+        return pd.to_datetime(values, utc=True)
+    text = values.astype("string").str.strip()
+    when = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+    rest = when.isna() & text.notna() & (text != "")
+    if rest.any():
+        with warnings.catch_warnings():  # pandas warns that it reads them one by one: that is the point
+            warnings.simplefilter("ignore", UserWarning)
+            when[rest] = pd.to_datetime(text[rest], errors="coerce", utc=True, format="mixed")
+    return when
+
+
+def undated_message(result: SummaryResult) -> str:
+    """What to tell the user about reviews without a readable date (empty when there are none)."""
+    time_column = result.time_column
+    if result.dated is None or result.dated >= result.reviews:
+        return ""
+    if not result.dated:
+        return (
+            f"no review has a readable date in column {time_column!r} (ISO dates such as 2024-05-01 read best), "
+            "so there is no trend over time"
+        )
+    missing = result.reviews - result.dated
+    verb = "has" if missing == 1 else "have"
+    return (
+        f"{missing:,} of {result.reviews:,} reviews {verb} no readable date in column {time_column!r}: "
+        "the trend leaves them out"
+    )
 
 
 def group_inputs(reviews: pd.DataFrame, config: SummarizeConfig, *, truth: bool = False) -> pd.DataFrame:
@@ -276,14 +333,26 @@ def _write_split(split: str, data: str | Path | None, folder: Path, limit: int) 
     return path
 
 
-def _input_columns(source: Path, text_column: str) -> list[str] | None:
-    """The columns of the first input file, without reading its rows (``None`` when unknown up front)."""
+def _first_rows(source: Path, text_column: str) -> pd.DataFrame | None:
+    """The first rows of the first input file (``None`` when it has none): its columns are known before
+    the scoring starts, and so are the first values of the time column."""
     from imdb_sentiment.io.readers import input_files, read_chunks
 
     files = input_files(source)
     for chunk in read_chunks(files[:1], 64, text_column, None):
-        return list(chunk.table.column_names)
+        return chunk.table.to_pandas()
     return None
+
+
+def _check_times(first: pd.Series, column: str) -> None:
+    """Refuse a time column none of whose first values is a date before minutes go into the scoring."""
+    given = first.dropna()
+    if len(given) and read_times(given).isna().all():
+        example = str(given.iloc[0])[:40]
+        raise InputError(
+            f"the time column {column!r} holds no dates (its first value is {example!r}); "
+            "give a column of dates such as 2024-05-01"
+        )
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:

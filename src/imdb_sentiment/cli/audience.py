@@ -60,7 +60,7 @@ def summarize(
 ) -> None:
     """Per group: how many liked it (with a 95% interval), the rating people would give, and what they
     praised or criticised (acting, story, music...), with example sentences; a table, a CSV and a report."""
-    from imdb_sentiment.audience.summarize import SummarizeConfig
+    from imdb_sentiment.audience.summarize import SummarizeConfig, undated_message
     from imdb_sentiment.audience.summarize import summarize as run
     from imdb_sentiment.config import ScoreConfig
 
@@ -84,6 +84,8 @@ def summarize(
         markup=False,
         soft_wrap=True,
     )
+    if undated := undated_message(result):
+        err_console.print(f"warning: {undated}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("train-rating")

@@ -35,6 +35,7 @@ from imdb_sentiment.audience.summarize import (
     SummarizeConfig,
     SummaryResult,
     summarize,
+    undated_message,
 )
 from imdb_sentiment.batch.resume import PROGRESS, work_folder
 from imdb_sentiment.config import ScoreConfig
@@ -67,6 +68,8 @@ class Summary:
     source: str
     #: Rows that could not be scored (empty, not text, too long); 0 for a folder opened as it is.
     skipped: int = 0
+    #: What the page should warn about the time column (reviews without a readable date), or empty.
+    undated: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,7 +302,9 @@ def _in_background(
     def work() -> None:
         try:
             result = run(scratch)
-            outcome["summary"] = dataclasses.replace(read_summary(out, source=source), skipped=result.errors)
+            outcome["summary"] = dataclasses.replace(
+                read_summary(out, source=source), skipped=result.errors, undated=undated_message(result)
+            )
         except BaseException as exc:  # handed to the caller's thread, which raises it
             outcome["error"] = exc
         finally:

@@ -159,6 +159,8 @@ st.divider()
 st.text(f"Summary of {summary.source}")  # names a file or a folder: shown as text, never as Markdown
 if summary.skipped:
     st.warning(f"{summary.skipped:,} rows were not scored (empty, not text, or too long).")
+if summary.undated:
+    st.warning(common.plain(summary.undated[:1].upper() + summary.undated[1:]))
 if summary.groups.empty:
     st.info("No review could be summarised.")
     st.stop()
