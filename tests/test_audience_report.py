@@ -86,6 +86,17 @@ def test_minimal_report_without_aspects_trend_or_truth(tmp_path):
     assert "Over time" not in page and "true" not in page.lower().replace("true_", "")
 
 
+def test_a_report_of_one_group_leaves_out_the_rankings_and_the_heatmap(tmp_path):
+    frame = scored(n_groups=1, size=40)
+    groups = summarize_groups(frame, stars=STARS, n_boot=10)
+    aspects = summarize_aspects(aspect_mentions(frame))
+    page = write_report(tmp_path, groups=groups, aspects=aspects, title="one").read_text(encoding="utf-8")
+    assert "Groups ranked" not in page and "<h2>Ratings" in page and "<h2>Aspects" in page
+    # the rating distribution, true vs estimated, the aspect bars; no heatmap of one row
+    assert len(images(page, tmp_path)) == 3
+    assert page.count("<details>") == 1
+
+
 def test_report_of_no_reviews(tmp_path):
     groups = summarize_groups(scored(2, 3).iloc[:0], stars=STARS)
     page = write_report(tmp_path, groups=groups, aspects=pd.DataFrame(), title="empty").read_text(encoding="utf-8")

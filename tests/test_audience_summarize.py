@@ -14,7 +14,14 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import make_rated_reviews
-from imdb_sentiment.audience.summarize import SummarizeConfig, group_inputs, read_times, summarize, undated_message
+from imdb_sentiment.audience.summarize import (
+    ALL_REVIEWS,
+    SummarizeConfig,
+    group_inputs,
+    read_times,
+    summarize,
+    undated_message,
+)
 from imdb_sentiment.cli import app
 from imdb_sentiment.cli.audience import summarize as summarize_command
 from imdb_sentiment.config import ScoreConfig
@@ -267,3 +274,32 @@ def test_a_time_column_without_dates_is_refused_before_any_scoring(rated_toy_dir
         ],
     )
     assert bad.exit_code == 2 and bad.output.strip().count("\n") == 0 and "holds no dates" in bad.output
+
+
+def test_an_empty_group_column_summarises_all_reviews_as_one_group(rated_toy_dir, reviews_csv, tmp_path):
+    path, frame = reviews_csv
+    texts = tmp_path / "reviews.txt"  # a plain file of reviews, one per line: no column to group by
+    texts.write_text("\n".join(frame["text"].drop(index=3)) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    missing = runner.invoke(
+        app, ["summarize", str(texts), "--output", str(tmp_path / "m"), "--model", str(rated_toy_dir)]
+    )
+    assert missing.exit_code == 2 and missing.output.strip().count("\n") == 0
+    assert "no column 'film'; its columns are: text (an empty group column, --group-column ''," in missing.output
+    out = tmp_path / "one"
+    ok = runner.invoke(
+        app,
+        ["summarize", str(texts), "--output", str(out), "--model", str(rated_toy_dir), "--group-column", "", "--quiet"],
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "summarised 89 reviews in 1 group (" in ok.output
+    groups = pd.read_csv(out / "groups.csv")
+    assert groups["group"].tolist() == [ALL_REVIEWS] and groups["n"].tolist() == [89]
+    # the one group's figures are those of every review of the file, grouped as usual
+    by_film = summarize(rated_toy_dir, path, tmp_path / "films", SummarizeConfig(n_boot=20), progress=False)
+    films = pd.read_csv(tmp_path / "films" / "groups.csv")
+    assert by_film.reviews == 89 and abs(float(films["n"] @ films["mean_rating"]) / 89 - groups["mean_rating"][0]) < 0.3
+    aspects = pd.read_csv(out / "aspects.csv")
+    assert set(aspects["group"]) == {ALL_REVIEWS} and aspects["mentions"].sum() > 0
+    page = (out / "report.html").read_text()
+    assert "<title>reviews.txt, all reviews</title>" in page and "Groups ranked" not in page

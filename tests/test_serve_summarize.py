@@ -115,6 +115,18 @@ def test_summarize_gives_the_librarys_figures(client, rated_toy_dir):
     assert body["trend"][0]["group"] is None and body["trend"][0]["period"] == "2024-01-01"
 
 
+def test_reviews_without_groups_are_one_group_and_the_unnamed_are_none(client):
+    reviews = [{"text": r["text"], "id": r["id"]} for r in rated_reviews(12)]
+    response = client.post("/v1/summarize", json={"reviews": reviews})
+    assert response.status_code == 200, response.text
+    assert [(g["group"], g["n"]) for g in response.json()["groups"]] == [("all reviews", 12)]
+    assert {a["group"] for a in response.json()["aspects"]} == {"all reviews"}
+    reviews[0]["group"] = "A"
+    response = client.post("/v1/summarize", json={"reviews": reviews})
+    assert response.status_code == 200, response.text
+    assert sorted((g["group"], g["n"]) for g in response.json()["groups"]) == [("(none)", 11), ("A", 1)]
+
+
 def test_share_from_picks_which_probability_a_groups_share_comes_from(client, rated_toy_dir):
     reviews = rated_reviews(40)
     shares = {}
@@ -158,7 +170,7 @@ def test_a_summary_without_ids_or_times_numbers_the_reviews_and_has_no_trend(cli
         ({"examples": True}, ["body", "examples"], "valid integer"),
         ({"extra": 1}, ["body", "extra"], "Extra inputs"),
         ({"reviews": []}, ["body", "reviews"], "at least 1"),
-        ({"reviews": [{"text": "A fine film."}]}, ["body", "reviews", 0, "group"], "Field required"),
+        ({"reviews": [{"text": "A fine film.", "group": ""}]}, ["body", "reviews", 0, "group"], "at least 1"),
         ({"reviews": [{"text": "   ", "group": "A"}]}, ["body", "reviews", 0, "text"], "empty"),
         ({"reviews": [{"text": "x" * 2_001, "group": "A"}]}, ["body", "reviews", 0, "text"], "MAX_CHARS"),
         ({"reviews": [{"text": "A fine film.", "group": 3}]}, ["body", "reviews", 0, "group"], "valid string"),

@@ -241,6 +241,16 @@ def test_an_upload_says_which_reviews_have_no_date_and_refuses_a_time_column_of_
         )
 
 
+def test_an_upload_without_a_group_column_is_one_group_of_all_reviews(rated_toy_dir):
+    frame = reviews_frame()[["review", "stars"]]
+    made = audience.summarize_upload(
+        load_model(rated_toy_dir), frame, audience.Columns(text="review", group=""), LIMITS, name="one.csv"
+    )
+    assert made.source == "one.csv, all reviews"
+    assert made.groups["group"].tolist() == ["all reviews"] and made.groups["n"].tolist() == [len(frame)]
+    assert set(made.aspects["group"]) == {"all reviews"}
+
+
 def test_a_model_without_a_rating_head_is_refused_before_scoring(toy_ngram_dir):
     with pytest.raises(ModelError, match=r"no rating head.*train-rating"):
         audience.summarize_upload(
@@ -386,6 +396,8 @@ def test_the_audience_page_in_a_real_browser(rated_toy_dir, summary_dir, tmp_pat
     frame = reviews_frame(seed=7)
     csv = tmp_path / "reviews.csv"
     frame.to_csv(csv, index=False)
+    single = tmp_path / "one.csv"
+    frame[["review"]].to_csv(single, index=False)
     dialogs: list[str] = []
     with browser_test.running_app(rated_toy_dir, tmp_path) as (url, _), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
@@ -426,6 +438,14 @@ def test_the_audience_page_in_a_real_browser(rated_toy_dir, summary_dir, tmp_pat
             expect(page.get_by_text("Summary of reviews.csv by film")).to_be_visible()
             expect(page.get_by_role("combobox", name="Group (largest first)")).to_have_value(SCRIPT)
             expect(page.get_by_test_id("stImage").first).to_be_visible()
+
+            # A file of reviews alone: one group of all of them (the group column's default is "none").
+            page.locator("input[type=file]").set_input_files(str(single))
+            group_column = page.get_by_role("combobox", name="Column with the group")
+            expect(group_column).to_have_value("(none: all reviews as one group)")  # the new file is read
+            page.get_by_role("button", name=f"Summarise {len(frame)} reviews").click()
+            expect(page.get_by_text("Summary of one.csv, all reviews")).to_be_visible(timeout=browser_test.STEP_MS)
+            expect(page.get_by_role("combobox", name="Group (largest first)")).to_have_value("all reviews")
         finally:
             browser.close()
     assert dialogs == [], "a script in a group name ran"

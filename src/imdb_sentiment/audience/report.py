@@ -89,8 +89,10 @@ def render_report(
         _notes(notes or {}),
         _overview(groups),
     ]
+    if len(groups) > 1:  # one group (no group column) has nothing to be ranked against
+        parts.append(_ranked(groups, min_reviews))
     if len(groups):
-        parts += [_ranked(groups, min_reviews), _ratings(groups), _table(groups)]
+        parts += [_ratings(groups), _table(groups)]
     parts += [_aspects(groups, aspects), _drilldown(groups, aspects)]
     if trend is not None and len(trend):
         parts.append(f"<h2>Over time</h2>\n{_img(plots.trend(trend), 'share positive and mean rating over time')}")
@@ -244,7 +246,7 @@ def _aspects(groups: pd.DataFrame, aspects: pd.DataFrame | None) -> str:
     share = chosen.pivot(index="group", columns="aspect", values="share_positive").reindex(index=largest, columns=names)
     counts = chosen.pivot(index="group", columns="aspect", values="mentions").reindex(index=largest, columns=names)
     out = ["<h2>Aspects</h2>", _img(plots.aspect_bars(pooled), "share of positive mentions per aspect")]
-    if largest:
+    if len(largest) > 1:  # for one group the bars above say it all
         out.append(
             _img(plots.aspect_heatmap(share, counts.fillna(0)), "share of positive mentions per group and aspect")
         )

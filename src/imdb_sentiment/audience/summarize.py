@@ -33,6 +33,8 @@ from imdb_sentiment.models.rating import STARS
 #: Files written into the output folder.
 REVIEWS, GROUPS, ASPECTS, REPORT = "reviews.parquet", "groups.csv", "aspects.csv", "report.html"
 _ROW = "__row"  # the input row number, added when the input has no id column
+#: The one group's name when there is no group column.
+ALL_REVIEWS = "all reviews"
 #: Where a group's share positive comes from (:attr:`SummarizeConfig.share_from`).
 SHARE_SOURCES = ("rating", "classifier")
 
@@ -42,6 +44,7 @@ class SummarizeConfig(Config):
     """How reviews are grouped and summarised (estimators chosen by bench/group_choice.py; docs/audience.md)."""
 
     #: The input column naming each review's group (a film, a platform, a region); ``film`` for IMDb.
+    #: Empty: every review in one group, :data:`ALL_REVIEWS` (a file of reviews of one film or product).
     group_column: str = "film"
     #: An input column of dates or times: adds a trend over time to the report.
     time_column: str = ""
@@ -78,7 +81,6 @@ class SummarizeConfig(Config):
 
     def __post_init__(self) -> None:
         name = type(self).__name__
-        require(bool(self.group_column), name, "group_column must not be empty")
         require(
             self.adjust in ADJUSTMENTS, name, f"adjust must be one of {', '.join(ADJUSTMENTS)}, got {self.adjust!r}"
         )
@@ -160,7 +162,12 @@ def summarize(
     id_column = config.id_column or ("id" if columns and "id" in columns else "")
     for needed in (config.group_column, config.time_column, config.id_column):
         if needed and columns is not None and needed not in columns:
-            raise InputError(f"the input has no column {needed!r}; its columns are: {', '.join(columns)}")
+            hint = (
+                " (an empty group column, --group-column '', summarises all reviews as one group)"
+                if needed == config.group_column
+                else ""
+            )
+            raise InputError(f"the input has no column {needed!r}; its columns are: {', '.join(columns)}{hint}")
     if first is not None and config.time_column:
         _check_times(first[config.time_column], config.time_column)
     keep = [c for c in (id_column, config.group_column, config.time_column) if c]
@@ -183,7 +190,11 @@ def summarize(
     _write_csv(aspects, folder / ASPECTS)
     from imdb_sentiment.audience.report import write_report
 
-    title = f"IMDb {split} reviews by film" if split else f"{source.name} by {config.group_column}"
+    title = (
+        f"IMDb {split} reviews by film"
+        if split
+        else (f"{source.name} by {config.group_column}" if config.group_column else f"{source.name}, {ALL_REVIEWS}")
+    )
     notes = {"model": str(getattr(model, "name", model)), "adjust": config.adjust, "reviews": f"{len(reviews):,}"}
     if dated is not None:
         notes[f"dated ({config.time_column})"] = f"{dated:,} of {len(reviews):,}"
@@ -303,7 +314,11 @@ def group_inputs(reviews: pd.DataFrame, config: SummarizeConfig, *, truth: bool 
     from imdb_sentiment.models.rating import positive_mass
 
     stars = reviews[[f"stars_{s}" for s in STARS]].to_numpy(dtype=np.float64)
-    group = reviews[config.group_column].astype("string").fillna("(none)")
+    group = (
+        reviews[config.group_column].astype("string").fillna("(none)")
+        if config.group_column
+        else pd.Series(ALL_REVIEWS, index=reviews.index, dtype="string")
+    )
     p = positive_mass(stars) if config.share_from == "rating" else reviews["p_positive"].to_numpy(dtype=np.float64)
     frame = pd.DataFrame({"group": group, "p_positive": np.clip(p, 0.0, 1.0)})
     frame[[f"stars_{s}" for s in STARS]] = stars

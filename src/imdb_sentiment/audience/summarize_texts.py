@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from imdb_sentiment.audience.summarize import SummarizeConfig, summary_tables
+from imdb_sentiment.audience.summarize import ALL_REVIEWS, SummarizeConfig, summary_tables
 from imdb_sentiment.errors import InputError
 from imdb_sentiment.models.base import SentimentModel
 from imdb_sentiment.models.rating import STARS
@@ -26,7 +26,7 @@ from imdb_sentiment.models.rating import STARS
 def summarize_texts(
     model: SentimentModel | str | Path,
     texts: Sequence[str],
-    groups: Sequence[str],
+    groups: Sequence[str | None] | None = None,
     ids: Sequence[str | None] | None = None,
     times: Sequence[str | None] | None = None,
     config: SummarizeConfig | None = None,
@@ -43,7 +43,9 @@ def summarize_texts(
     Args:
         model: A fitted model with a rating head, or a saved model's folder.
         texts: The reviews.
-        groups: Each review's group (a film, a platform), as text.
+        groups: Each review's group (a film, a platform), as text; ``None`` for one: the group ``(none)``.
+            ``None`` (or ``None`` for every review): one group of all reviews,
+            :data:`~imdb_sentiment.audience.summarize.ALL_REVIEWS`.
         ids: Each review's id in the aspect examples (``None`` for one: its 1-based position).
         times: Each review's date or time, ISO 8601 (``"2024-05-01"``, ``"2024-05-01T20:15:00+02:00"``) or
             ``None``; given, the result has a ``trend`` over time.
@@ -87,6 +89,8 @@ def summarize_texts(
             raise InputError(f"give one of {name} per review: a list of {n}, got {got}")
     if model.rating_head_ is None:
         raise InputError("the model has no rating head; add one with `imdb-sentiment train-rating MODEL_DIR`")
+    if groups is None or all(g is None for g in groups):
+        groups = [ALL_REVIEWS] * n
     frame = pd.DataFrame({"group": pd.Series(list(groups), dtype=object)})
     when = _parse_times(times) if times is not None and any(t is not None for t in times) else None
     if when is not None:

@@ -24,7 +24,10 @@ def summarize(
         ),
     ] = None,
     group_column: Annotated[
-        str, typer.Option(help="The column naming each review's group (film, platform...).")
+        str,
+        typer.Option(
+            help="The column naming each review's group (film, platform...); '' for one group of all reviews."
+        ),
     ] = "film",
     time_column: Annotated[str, typer.Option(help="A column of dates: adds a trend over time.")] = "",
     id_column: Annotated[str, typer.Option(help="The column identifying reviews in examples (default: id).")] = "",
@@ -78,7 +81,8 @@ def summarize(
     result = run(model_ref(model), input_, output, config, score_config, split=split, data=data, progress=not quiet)
     errors = f", {result.errors:,} rows in the errors file" if result.errors else ""
     err_console.print(
-        f"summarised {result.reviews:,} reviews in {result.groups:,} groups ({result.mentions:,} aspect mentions"
+        f"summarised {result.reviews:,} reviews in {result.groups:,} group{'' if result.groups == 1 else 's'} "
+        f"({result.mentions:,} aspect mentions"
         f"{errors}) in {result.seconds:.1f} s: {output}/groups.csv, aspects.csv, report.html",
         highlight=False,
         markup=False,

@@ -184,7 +184,7 @@ class ReviewShape(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     text: str
-    group: str
+    group: str | None = None
     time: str | None = None
     id: str | None = None
 
@@ -264,10 +264,14 @@ def request_models(
         text: review_text = Field(
             description=f"The review, at most {max_chars:,} characters.", examples=["The cast is superb."]
         )
-        group: StrictStr = Field(
+        group: StrictStr | None = Field(
+            default=None,
             min_length=1,
             max_length=200,
-            description="What the review is grouped by (a film, a platform).",
+            description=(
+                "What the review is grouped by (a film, a platform). Left out of every review: one group, "
+                "'all reviews'; left out of some: those are the group '(none)'."
+            ),
             examples=["tt0111161"],
         )
         time: Annotated[StrictStr | None, AfterValidator(_check_time)] = Field(

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from imdb_sentiment.audience.summarize import (
+    ALL_REVIEWS,
     ASPECTS,
     GROUPS,
     REPORT,
@@ -77,6 +78,7 @@ class Columns:
     """What the columns of an upload are used as."""
 
     text: str
+    #: The column naming each review's group (empty: all reviews are one group).
     group: str
     #: A column of dates or times (empty: none); adds a trend over time to the report.
     time: str = ""
@@ -196,7 +198,8 @@ def upload_table(frame: pd.DataFrame, columns: Columns) -> tuple[pd.DataFrame, s
     frame = frame.set_axis(names, axis=1).reset_index(drop=True)
     # A value that is not text is no review: left empty, it is reported as such and not scored.
     table = pd.DataFrame({columns.text: [v if isinstance(v, str) else None for v in frame[columns.text]]})
-    table[columns.group] = frame[columns.group].astype("string")  # names as text; a missing one stays missing
+    if columns.group:
+        table[columns.group] = frame[columns.group].astype("string")  # names as text; a missing one stays missing
     if columns.time:
         when = frame[columns.time]
         table[columns.time] = when.astype("string") if when.dtype == object else when
@@ -245,7 +248,8 @@ def summarize_upload(
         score_config = _score_config(columns.text, limits)
         return summarize(model, source, scratch / "summary", config, score_config, progress=False)
 
-    return _in_background(run, f"{name} by {columns.group}", len(table), progress)
+    about = f"{name} by {columns.group}" if columns.group else f"{name}, {ALL_REVIEWS}"
+    return _in_background(run, about, len(table), progress)
 
 
 def summarize_split(

@@ -17,6 +17,8 @@ from imdb_sentiment.ui.upload import read_upload
 UPLOAD, SPLIT, FOLDER = "Upload a file", "IMDb test split (a sample of films)", "Open a summary folder"
 #: The time column's choice for "no time column".
 NO_TIME = "(none)"
+#: The group column's choice for "one group of all reviews" (a file of reviews of one film or product).
+NO_GROUP = "(none: all reviews as one group)"
 #: Column names tried, in order, as the default group column.
 GROUP_COLUMN_NAMES = ("film", "movie", "title", "group", "product", "platform")
 
@@ -85,31 +87,35 @@ if source == UPLOAD:
         key="audience_upload",
     )
     if upload is None:
-        st.info("Upload a file with one review per row and a column naming each review's group (a film, a product...).")
+        st.info(
+            "Upload a file with one review per row and, to compare groups, a column naming each review's group "
+            "(a film, a product...)."
+        )
         st.stop()
     try:
         frame = read_upload(upload.name, upload.getvalue(), limits)  # within the app's row and size limits
     except ImdbSentimentError as exc:
         fail(exc)
-    if frame.empty or len(frame.columns) < 2:
-        st.error("The file needs rows, and at least two columns: the reviews and their groups.")
+    if frame.empty:
+        st.error("The file has no rows.")
         st.stop()
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     text_default = batch.default_text_column(frame) or columns[0]
     lower = {c.lower(): c for c in columns if c != text_default}
     group_default = next(
-        (lower[n] for n in GROUP_COLUMN_NAMES if n in lower), next(c for c in columns if c != text_default)
+        (lower[n] for n in GROUP_COLUMN_NAMES if n in lower), next((c for c in columns if c != text_default), NO_GROUP)
     )
     pick_text, pick_group, pick_time = st.columns(3)
     text = pick_text.selectbox(
         "Column with the reviews", columns, index=columns.index(text_default), key="audience_text"
     )
+    group_choices = [*columns, NO_GROUP]
     group = pick_group.selectbox(
-        "Column with the group", columns, index=columns.index(group_default), key="audience_group_column"
+        "Column with the group", group_choices, index=group_choices.index(group_default), key="audience_group_column"
     )
     time = pick_time.selectbox("Column with the time (optional)", [NO_TIME, *columns], key="audience_time")
-    chosen = audience.Columns(text=text, group=group, time="" if time == NO_TIME else time)
+    chosen = audience.Columns(text=text, group="" if group == NO_GROUP else group, time="" if time == NO_TIME else time)
     key: tuple[Any, ...] = ("upload", upload.file_id, chosen, entry.folder)
     name = upload.name
     if st.button(f"Summarise {len(frame):,} reviews", type="primary"):
