@@ -303,3 +303,28 @@ def test_an_empty_group_column_summarises_all_reviews_as_one_group(rated_toy_dir
     assert set(aspects["group"]) == {ALL_REVIEWS} and aspects["mentions"].sum() > 0
     page = (out / "report.html").read_text()
     assert "<title>reviews.txt, all reviews</title>" in page and "Groups ranked" not in page
+
+
+def test_the_cli_sets_examples_min_reviews_and_a_limit_on_the_split(rated_toy_dir, fake_imdb_archive, tmp_path):
+    runner = CliRunner()
+    base = ["summarize", "--split", "test", "--data", str(fake_imdb_archive), "--model", str(rated_toy_dir), "--quiet"]
+    whole = runner.invoke(app, [*base, "--output", str(tmp_path / "all")])
+    assert whole.exit_code == 0, whole.output
+    films = pd.read_csv(tmp_path / "all" / "groups.csv")
+    some = runner.invoke(app, [*base, "--output", str(tmp_path / "s"), "--limit", "15", "--examples", "1",
+                               "--min-reviews", "2"])  # fmt: skip
+    assert some.exit_code == 0, some.output
+    groups = pd.read_csv(tmp_path / "s" / "groups.csv")
+    # Whole films only, until about 15 reviews: every chosen film keeps all its reviews.
+    assert 15 <= groups["n"].sum() < films["n"].sum()
+    assert groups.set_index("group")["n"].to_dict().items() <= films.set_index("group")["n"].to_dict().items()
+    aspects = pd.read_csv(tmp_path / "s" / "aspects.csv")
+    assert aspects["positive_examples"].dropna().map(lambda cell: len(json.loads(cell))).max() == 1
+    assert f"at least 2 reviews ({len(groups)} of {len(groups)})" in (tmp_path / "s" / "report.html").read_text()
+    for extra, needle in (
+        (["--limit", "-1"], "--limit takes a positive number of reviews"),
+        (["--min-reviews", "0"], "min_reviews must be >= 1, got 0"),
+        (["--examples", "-2"], "examples must be >= 0, got -2"),
+    ):
+        bad = runner.invoke(app, [*base, "--output", str(tmp_path / "bad"), *extra])
+        assert bad.exit_code == 2 and bad.output.strip().count("\n") == 0 and needle in bad.output, bad.output

@@ -89,7 +89,9 @@ class SummarizeConfig(Config):
         )
         require(self.share_prior >= 0 and self.rating_prior >= 0, name, "priors must be >= 0")
         require(self.rating_error >= 0, name, f"rating_error must be >= 0, got {self.rating_error}")
-        require(self.examples >= 0 and self.min_reviews >= 1 and self.n_boot >= 0, name, "counts must be >= 0")
+        require(self.examples >= 0, name, f"examples must be >= 0, got {self.examples}")
+        require(self.min_reviews >= 1, name, f"min_reviews must be >= 1, got {self.min_reviews}")
+        require(self.n_boot >= 0, name, f"n_boot must be >= 0, got {self.n_boot}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +154,8 @@ def summarize(
     folder.mkdir(parents=True, exist_ok=True)
     if (input is None) == (not split):
         raise InputError("give either an input file or --split test|train")
+    if limit < 0 or (limit and not split):
+        raise InputError(f"--limit takes a positive number of reviews, with --split only (got {limit})")
     if split:
         input = _write_split(split, data, folder, limit)
         config = dataclasses.replace(config, group_column="film", id_column="id")

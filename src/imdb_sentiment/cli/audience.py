@@ -50,6 +50,13 @@ def summarize(
             help="rating: each group's share from the rating head's P(7-10 stars); classifier: from P(positive)."
         ),
     ] = "rating",
+    min_reviews: Annotated[
+        int, typer.Option(help="Groups with fewer reviews stay out of the report's rankings (not out of groups.csv).")
+    ] = 10,
+    examples: Annotated[int, typer.Option(help="Example sentences kept per group, aspect and side.")] = 3,
+    limit: Annotated[
+        int, typer.Option(help="With --split: whole films drawn at random (seeded) up to about this many reviews.")
+    ] = 0,
     batch_size: Annotated[
         int, typer.Option(help="Rows read and scored at a time (small, so the cores share the work evenly).")
     ] = 1024,
@@ -68,7 +75,13 @@ def summarize(
     from imdb_sentiment.config import ScoreConfig
 
     config = SummarizeConfig(
-        group_column=group_column, time_column=time_column, id_column=id_column, adjust=adjust, share_from=share_from
+        group_column=group_column,
+        time_column=time_column,
+        id_column=id_column,
+        adjust=adjust,
+        share_from=share_from,
+        examples=examples,
+        min_reviews=min_reviews,
     )
     score_config = ScoreConfig(
         text_column=text_column,
@@ -78,7 +91,9 @@ def summarize(
         ray_address=ray_address,
         resume=resume,
     )
-    result = run(model_ref(model), input_, output, config, score_config, split=split, data=data, progress=not quiet)
+    result = run(
+        model_ref(model), input_, output, config, score_config, split=split, data=data, limit=limit, progress=not quiet
+    )
     errors = f", {result.errors:,} rows in the errors file" if result.errors else ""
     err_console.print(
         f"summarised {result.reviews:,} reviews in {result.groups:,} group{'' if result.groups == 1 else 's'} "
