@@ -31,8 +31,11 @@ run: install
 	$(CLI) evaluate $(MODELS)/$(MODEL) --split test --report $(REPORTS)/$(MODEL)
 	# The model shipped in the package, which runs when no model is named, on a sample of the same test reviews.
 	$(CLI) evaluate --split test --limit 2000 --report $(REPORTS)/pretrained
+	# Beyond positive/negative: per film, the share positive, the rating and what is praised or criticised.
+	$(CLI) summarize --split test --limit 2000 --output $(REPORTS)/audience
 	@echo "model:  $(MODELS)/$(MODEL)"
 	@echo "report: $(REPORTS)/$(MODEL) (metrics.json and PNG plots); the shipped model's: $(REPORTS)/pretrained"
+	@echo "films:  $(REPORTS)/audience/report.html (groups.csv, aspects.csv)"
 
 # Everything, as CI runs it (.ci/run sets IMDB_DATA; without it the integration tests skip, saying why).
 test: install
