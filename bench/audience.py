@@ -16,7 +16,8 @@ model (default: the shipped one, which carries the rating head), then measures:
   on validation films by bench/group_choice.py), each other choice on the same reviews (the share from
   the classifier's P(positive); another ``adjust``) and the peer (mean predicted rating; share of
   predicted ratings >= 5.5); for what ``summarize`` wrote, also how often its 95% intervals hold the true
-  share and mean rating, and how wide they are (``intervals``);
+  share and mean rating, and how wide they are (``intervals``), and 95% intervals of its Spearman and
+  share MAE over the films resampled (``over_films``: how much of a margin the targets are met by);
 - **aspects**, on the 200 blind-labelled sentences of ``bench/aspects/``: precision of the detected
   (sentence, aspect) pairs, recall (weighted by the sampling strata), and polarity accuracy on the
   detected pairs the labeller gave a positive or negative polarity, beside the review's own label as a
@@ -64,6 +65,23 @@ def film_figures(films: pd.DataFrame, rating: str, share: str) -> dict:
         "mae_mean_rating": float((big[rating] - big["true_mean_rating"]).abs().mean()),
         "spearman_share_positive": float(spearmanr(big[share], big["true_share_positive"]).statistic),
         "mae_share_positive": float((big[share] - big["true_share_positive"]).abs().mean()),
+    }
+
+
+def film_spread(films: pd.DataFrame, rating: str, share: str, n_boot: int = 1000, seed: int = 0) -> dict:
+    """95% percentile intervals of the two film targets over films resampled with replacement: how far
+    another draw of films of this kind could move them (the targets are met by a margin, or not)."""
+    big = films[films["n"] >= MIN_REVIEWS].reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    rho, mae = [], []
+    for _ in range(n_boot):
+        draw = big.iloc[rng.integers(0, len(big), len(big))]
+        rho.append(spearmanr(draw[rating], draw["true_mean_rating"]).statistic)
+        mae.append((draw[share] - draw["true_share_positive"]).abs().mean())
+    return {
+        "resamples": n_boot,
+        "spearman_mean_rating": [round(float(q), 4) for q in np.percentile(rho, [2.5, 97.5])],
+        "mae_share_positive": [round(float(q), 4) for q in np.percentile(mae, [2.5, 97.5])],
     }
 
 
@@ -224,7 +242,8 @@ def main() -> None:
                     groups, "mean_rating", "share_positive"
                 )
                 # How often the 95% intervals summarize wrote hold the films' true figures (the peer has none).
-                | {"intervals": coverage(groups[groups["n"] >= MIN_REVIEWS])},
+                | {"intervals": coverage(groups[groups["n"] >= MIN_REVIEWS])}
+                | {"over_films": film_spread(groups, "mean_rating", "share_positive")},
                 **{
                     name: film_figures(estimate(**change), "mean_rating", "share_positive")
                     for name, change in others.items()

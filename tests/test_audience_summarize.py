@@ -185,6 +185,11 @@ def test_the_ray_engine_gives_the_local_engines_summary(rated_toy_dir, reviews_c
         pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "local" / name), pd.read_csv(tmp_path / "ray" / name))
 
 
+def summarize_cli(*args):
+    """``imdb-sentiment summarize ARGS...`` (paths as text), through typer's test runner."""
+    return CliRunner().invoke(app, ["summarize", *map(str, args)])
+
+
 def test_read_times_reads_iso_and_common_dates_and_leaves_the_rest_missing():
     values = pd.Series(
         ["2024-05-01", "2024-05-01T20:15:00Z", "May 3, 2024", "06/07/2024", " 2024-06-02 ", "2023", "soon", "", None]
@@ -230,21 +235,7 @@ def test_reviews_without_a_readable_date_are_counted_and_reported(rated_toy_dir,
     assert undated_message(one).startswith("1 of 89 reviews has no readable date")
     assert undated_message(dataclasses.replace(result, dated=89)) == ""
     assert undated_message(dataclasses.replace(result, time_column="", dated=None)) == ""
-    runner = CliRunner()
-    cli = runner.invoke(
-        app,
-        [
-            "summarize",
-            str(path),
-            "--output",
-            str(tmp_path / "c"),
-            "--model",
-            str(rated_toy_dir),
-            "--time-column",
-            "date",
-            "--quiet",
-        ],
-    )
+    cli = summarize_cli(path, "--output", tmp_path / "c", "--model", rated_toy_dir, "--time-column", "date", "--quiet")
     assert cli.exit_code == 0, cli.output
     assert "warning: 2 of 89 reviews have no readable date in column 'date'" in cli.output
 
@@ -260,19 +251,7 @@ def test_a_time_column_without_dates_is_refused_before_any_scoring(rated_toy_dir
         rated_toy_dir, path, out, SummarizeConfig(group_column="date", time_column="date", n_boot=20), progress=False
     )
     assert result.groups == 12 and result.dated == 89
-    bad = CliRunner().invoke(
-        app,
-        [
-            "summarize",
-            str(path),
-            "--output",
-            str(tmp_path / "c"),
-            "--model",
-            str(rated_toy_dir),
-            "--time-column",
-            "film",
-        ],
-    )
+    bad = summarize_cli(path, "--output", tmp_path / "c", "--model", rated_toy_dir, "--time-column", "film")
     assert bad.exit_code == 2 and bad.output.strip().count("\n") == 0 and "holds no dates" in bad.output
 
 
@@ -280,17 +259,11 @@ def test_an_empty_group_column_summarises_all_reviews_as_one_group(rated_toy_dir
     path, frame = reviews_csv
     texts = tmp_path / "reviews.txt"  # a plain file of reviews, one per line: no column to group by
     texts.write_text("\n".join(frame["text"].drop(index=3)) + "\n", encoding="utf-8")
-    runner = CliRunner()
-    missing = runner.invoke(
-        app, ["summarize", str(texts), "--output", str(tmp_path / "m"), "--model", str(rated_toy_dir)]
-    )
+    missing = summarize_cli(texts, "--output", tmp_path / "m", "--model", rated_toy_dir)
     assert missing.exit_code == 2 and missing.output.strip().count("\n") == 0
     assert "no column 'film'; its columns are: text (an empty group column, --group-column ''," in missing.output
     out = tmp_path / "one"
-    ok = runner.invoke(
-        app,
-        ["summarize", str(texts), "--output", str(out), "--model", str(rated_toy_dir), "--group-column", "", "--quiet"],
-    )
+    ok = summarize_cli(texts, "--output", out, "--model", rated_toy_dir, "--group-column", "", "--quiet")
     assert ok.exit_code == 0, ok.output
     assert "summarised 89 reviews in 1 group (" in ok.output
     groups = pd.read_csv(out / "groups.csv")
@@ -306,13 +279,11 @@ def test_an_empty_group_column_summarises_all_reviews_as_one_group(rated_toy_dir
 
 
 def test_the_cli_sets_examples_min_reviews_and_a_limit_on_the_split(rated_toy_dir, fake_imdb_archive, tmp_path):
-    runner = CliRunner()
-    base = ["summarize", "--split", "test", "--data", str(fake_imdb_archive), "--model", str(rated_toy_dir), "--quiet"]
-    whole = runner.invoke(app, [*base, "--output", str(tmp_path / "all")])
+    base = ["--split", "test", "--data", fake_imdb_archive, "--model", rated_toy_dir, "--quiet"]
+    whole = summarize_cli(*base, "--output", tmp_path / "all")
     assert whole.exit_code == 0, whole.output
     films = pd.read_csv(tmp_path / "all" / "groups.csv")
-    some = runner.invoke(app, [*base, "--output", str(tmp_path / "s"), "--limit", "15", "--examples", "1",
-                               "--min-reviews", "2"])  # fmt: skip
+    some = summarize_cli(*base, "--output", tmp_path / "s", "--limit", 15, "--examples", 1, "--min-reviews", 2)
     assert some.exit_code == 0, some.output
     groups = pd.read_csv(tmp_path / "s" / "groups.csv")
     # Whole films only, until about 15 reviews: every chosen film keeps all its reviews.
@@ -326,5 +297,5 @@ def test_the_cli_sets_examples_min_reviews_and_a_limit_on_the_split(rated_toy_di
         (["--min-reviews", "0"], "min_reviews must be >= 1, got 0"),
         (["--examples", "-2"], "examples must be >= 0, got -2"),
     ):
-        bad = runner.invoke(app, [*base, "--output", str(tmp_path / "bad"), *extra])
+        bad = summarize_cli(*base, "--output", tmp_path / "bad", *extra)
         assert bad.exit_code == 2 and bad.output.strip().count("\n") == 0 and needle in bad.output, bad.output
