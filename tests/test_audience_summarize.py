@@ -18,10 +18,9 @@ from imdb_sentiment.audience.summarize import (
     ALL_REVIEWS,
     SummarizeConfig,
     group_inputs,
-    read_times,
     summarize,
-    undated_message,
 )
+from imdb_sentiment.audience.times import undated_message
 from imdb_sentiment.cli import app
 from imdb_sentiment.cli.audience import summarize as summarize_command
 from imdb_sentiment.config import ScoreConfig
@@ -188,32 +187,6 @@ def test_the_ray_engine_gives_the_local_engines_summary(rated_toy_dir, reviews_c
 def summarize_cli(*args):
     """``imdb-sentiment summarize ARGS...`` (paths as text), through typer's test runner."""
     return CliRunner().invoke(app, ["summarize", *map(str, args)])
-
-
-def test_read_times_reads_iso_and_common_dates_and_leaves_the_rest_missing():
-    values = pd.Series(
-        ["2024-05-01", "2024-05-01T20:15:00Z", "May 3, 2024", "06/07/2024", " 2024-06-02 ", "2023", "soon", "", None]
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # pandas' "reads them one by one" warning is not the user's business
-        when = read_times(values)
-    assert str(when.dt.tz) == "UTC"
-    days = [None if pd.isna(t) else t.strftime("%Y-%m-%d %H:%M") for t in when]
-    assert days == [
-        "2024-05-01 00:00",
-        "2024-05-01 20:15",
-        "2024-05-03 00:00",
-        "2024-06-07 00:00",  # month first, as dateutil reads it
-        "2024-06-02 00:00",
-        "2023-01-01 00:00",
-        None,
-        None,
-        None,
-    ]
-    # Numbers are years, not nanoseconds since 1970; timestamps pass through.
-    assert read_times(pd.Series([2021, 2022])).dt.year.tolist() == [2021, 2022]
-    stamps = pd.Series(pd.to_datetime(["2020-02-29 12:00"]))
-    assert read_times(stamps).iloc[0] == pd.Timestamp("2020-02-29 12:00", tz="UTC")
 
 
 def test_reviews_without_a_readable_date_are_counted_and_reported(rated_toy_dir, reviews_csv, tmp_path):

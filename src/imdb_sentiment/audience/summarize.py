@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from imdb_sentiment.audience.groups import ADJUSTMENTS
+from imdb_sentiment.audience.times import check_times, read_times
 from imdb_sentiment.config import Config, ScoreConfig, require
 from imdb_sentiment.errors import InputError
 from imdb_sentiment.models.base import SentimentModel
@@ -173,7 +173,7 @@ def summarize(
             )
             raise InputError(f"the input has no column {needed!r}; its columns are: {', '.join(columns)}{hint}")
     if first is not None and config.time_column:
-        _check_times(first[config.time_column], config.time_column)
+        check_times(first[config.time_column], config.time_column)
     keep = [c for c in (id_column, config.group_column, config.time_column) if c]
     if split:
         keep += ["label", "rating"]
@@ -266,43 +266,6 @@ def summary_tables(
     return groups, aspects, timeline
 
 
-def read_times(values: pd.Series) -> pd.Series:
-    """A column of dates or times as UTC timestamps, ``NaT`` where a value is not one.
-
-    ISO 8601 (``2024-05-01``, ``2024-05-01T20:15:00Z``) is read first, all at once; what is left is read
-    one value at a time by ``dateutil`` ("May 1, 2024", "01/05/2024" as month first). Numbers are read
-    as text ("2024" is that year, never nanoseconds since 1970). A time without a zone is taken as UTC.
-    """
-    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values):
-        return pd.to_datetime(values, utc=True)
-    text = values.astype("string").str.strip()
-    when = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-    rest = when.isna() & text.notna() & (text != "")
-    if rest.any():
-        with warnings.catch_warnings():  # pandas warns that it reads them one by one: that is the point
-            warnings.simplefilter("ignore", UserWarning)
-            when[rest] = pd.to_datetime(text[rest], errors="coerce", utc=True, format="mixed")
-    return when
-
-
-def undated_message(result: SummaryResult) -> str:
-    """What to tell the user about reviews without a readable date (empty when there are none)."""
-    time_column = result.time_column
-    if result.dated is None or result.dated >= result.reviews:
-        return ""
-    if not result.dated:
-        return (
-            f"no review has a readable date in column {time_column!r} (ISO dates such as 2024-05-01 read best), "
-            "so there is no trend over time"
-        )
-    missing = result.reviews - result.dated
-    verb = "has" if missing == 1 else "have"
-    return (
-        f"{missing:,} of {result.reviews:,} reviews {verb} no readable date in column {time_column!r}: "
-        "the trend leaves them out"
-    )
-
-
 def group_inputs(reviews: pd.DataFrame, config: SummarizeConfig, *, truth: bool = False) -> pd.DataFrame:
     """What :func:`~imdb_sentiment.audience.groups.summarize_groups` reads, from scored reviews.
 
@@ -361,17 +324,6 @@ def _first_rows(source: Path, text_column: str) -> pd.DataFrame | None:
     for chunk in read_chunks(files[:1], 64, text_column, None):
         return chunk.table.to_pandas()
     return None
-
-
-def _check_times(first: pd.Series, column: str) -> None:
-    """Refuse a time column none of whose first values is a date before minutes go into the scoring."""
-    given = first.dropna()
-    if len(given) and read_times(given).isna().all():
-        example = str(given.iloc[0])[:40]
-        raise InputError(
-            f"the time column {column!r} holds no dates (its first value is {example!r}); "
-            "give a column of dates such as 2024-05-01"
-        )
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:

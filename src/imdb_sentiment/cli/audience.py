@@ -70,8 +70,9 @@ def summarize(
 ) -> None:
     """Per group: how many liked it (with a 95% interval), the rating people would give, and what they
     praised or criticised (acting, story, music...), with example sentences; a table, a CSV and a report."""
-    from imdb_sentiment.audience.summarize import SummarizeConfig, undated_message
+    from imdb_sentiment.audience.summarize import SummarizeConfig
     from imdb_sentiment.audience.summarize import summarize as run
+    from imdb_sentiment.audience.times import undated_message
     from imdb_sentiment.config import ScoreConfig
 
     config = SummarizeConfig(

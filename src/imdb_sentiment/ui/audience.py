@@ -36,8 +36,8 @@ from imdb_sentiment.audience.summarize import (
     SummarizeConfig,
     SummaryResult,
     summarize,
-    undated_message,
 )
+from imdb_sentiment.audience.times import undated_message
 from imdb_sentiment.batch.resume import PROGRESS, work_folder
 from imdb_sentiment.config import ScoreConfig
 from imdb_sentiment.errors import DataError, InputError, ModelError
