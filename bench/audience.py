@@ -17,7 +17,8 @@ model (default: the shipped one, which carries the rating head), then measures:
   the classifier's P(positive); another ``adjust``) and the peer (mean predicted rating; share of
   predicted ratings >= 5.5); for what ``summarize`` wrote, also how often its 95% intervals hold the true
   share and mean rating, and how wide they are (``intervals``), and 95% intervals of its Spearman and
-  share MAE over the films resampled (``over_films``: how much of a margin the targets are met by);
+  share MAE over the films resampled (``over_films``: how much of a margin the targets are met by), and
+  how many films have an aspect called praised, criticised, both (``verdicts``);
 - **aspects**, on the 200 blind-labelled sentences of ``bench/aspects/``: precision of the detected
   (sentence, aspect) pairs, recall (weighted by the sampling strata), and polarity accuracy on the
   detected pairs the labeller gave a positive or negative polarity, beside the review's own label as a
@@ -82,6 +83,15 @@ def film_spread(films: pd.DataFrame, rating: str, share: str, n_boot: int = 1000
         "resamples": n_boot,
         "spearman_mean_rating": [round(float(q), 4) for q in np.percentile(rho, [2.5, 97.5])],
         "mae_share_positive": [round(float(q), 4) for q in np.percentile(mae, [2.5, 97.5])],
+    }
+
+
+def verdict_counts(films: pd.DataFrame) -> dict:
+    """How many of the films with enough reviews have an aspect called praised, and criticised."""
+    big = films[films["n"] >= MIN_REVIEWS]
+    named = {side: big[side].fillna("").astype(str).ne("") for side in ("praised", "criticised")}
+    return {f"films_{side}": round(float(has.mean()), 4) for side, has in named.items()} | {
+        "films_both": round(float((named["praised"] & named["criticised"]).mean()), 4)
     }
 
 
@@ -243,7 +253,8 @@ def main() -> None:
                 )
                 # How often the 95% intervals summarize wrote hold the films' true figures (the peer has none).
                 | {"intervals": coverage(groups[groups["n"] >= MIN_REVIEWS])}
-                | {"over_films": film_spread(groups, "mean_rating", "share_positive")},
+                | {"over_films": film_spread(groups, "mean_rating", "share_positive")}
+                | {"verdicts": verdict_counts(groups)},
                 **{
                     name: film_figures(estimate(**change), "mean_rating", "share_positive")
                     for name, change in others.items()

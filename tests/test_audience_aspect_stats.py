@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imdb_sentiment.audience.aspect_stats import pool_aspects, read_examples, summarize_aspects, wilson_interval
+from imdb_sentiment.audience.aspect_stats import (
+    pool_aspects,
+    read_examples,
+    summarize_aspects,
+    verdicts,
+    wilson_interval,
+)
 from imdb_sentiment.errors import ConfigError, InputError
 
 COLUMNS = ["group", "aspect", "mentions", "reviews", "share_positive", "share_positive_low", "share_positive_high",
@@ -100,3 +106,26 @@ def test_no_mentions_gives_an_empty_table():
 def test_bad_mentions_are_refused(change, words):
     with pytest.raises(InputError, match=words):
         summarize_aspects(change(mentions()))
+
+
+def test_verdicts_name_only_aspects_clearly_on_one_side_most_mentioned_first():
+    def said(group: str, aspect: str, positives: int, negatives: int) -> list[tuple]:
+        p = [0.9] * positives + [0.1] * negatives
+        return [(group, f"r{i}", aspect, f"{aspect} {i}", x) for i, x in enumerate(p)]
+
+    rows = [
+        *said("Alien", "acting", 9, 0),  # clearly praised
+        *said("Alien", "music", 5, 0),  # praised, fewer mentions: listed after acting
+        *said("Alien", "story", 6, 6),  # split: neither
+        *said("Alien", "pacing", 0, 7),  # clearly criticised
+        *said("Alien", "humour", 4, 0),  # all positive but only 4 mentions: neither
+        *said("Heat", "acting", 7, 3),  # 70% positive, but its interval reaches below one half: neither
+    ]
+    table = summarize_aspects(pd.DataFrame(rows, columns=["group", "review_id", "aspect", "text", "p_positive"]))
+    found = verdicts(table)
+    assert found.to_dict("records") == [{"group": "Alien", "praised": "acting; music", "criticised": "pacing"}]
+    assert verdicts(table, min_mentions=4).loc[0, "praised"] == "acting; music; humour"
+    assert verdicts(table, min_mentions=10).empty
+    assert list(verdicts(table.iloc[:0]).columns) == ["group", "praised", "criticised"]
+    with pytest.raises(ConfigError, match="min_mentions must be >= 1, got 0"):
+        verdicts(table, min_mentions=0)

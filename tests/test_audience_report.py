@@ -50,7 +50,7 @@ def images(page: str, tmp_path) -> list:
 
 def test_full_report_is_self_contained_and_escaped(tmp_path):
     frame = scored()
-    groups = summarize_groups(frame, stars=STARS, n_boot=30)
+    groups = summarize_groups(frame, stars=STARS, n_boot=30).assign(praised="acting; <b>music</b>", criticised="")
     aspects = summarize_aspects(aspect_mentions(frame))
     series = trend(frame, times(400, len(frame)), top_groups=3, n_boot=20)
     notes = {"model <b>": "minilm & <script>", "input": "films.csv"}
@@ -75,6 +75,7 @@ def test_full_report_is_self_contained_and_escaped(tmp_path):
     assert page.count("<details>") == 20
     assert "Sentence" in page and "review &lt;i&gt;r" in page  # example sentences with their review ids
     assert "<b>600</b> reviews" in page and "true share positive" in page
+    assert "<th>praised</th><th>criticised</th>" in page and "<td>acting; &lt;b&gt;music&lt;/b&gt;</td>" in page
 
 
 def test_minimal_report_without_aspects_trend_or_truth(tmp_path):

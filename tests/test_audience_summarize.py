@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import make_rated_reviews
+from imdb_sentiment.audience.aspect_stats import verdicts
 from imdb_sentiment.audience.summarize import (
     ALL_REVIEWS,
     SummarizeConfig,
@@ -75,6 +76,11 @@ def test_summarize_writes_groups_aspects_a_report_and_the_scored_reviews(rated_t
     assert (groups["share_positive"] <= groups["share_positive_high"]).all()
     aspects = pd.read_csv(out / "aspects.csv")
     assert {"story", "acting", "music"} <= set(aspects["aspect"])
+    # Beside each group's figures: the aspects its reviews clearly praise and criticise, from aspects.csv.
+    said = groups.set_index("group")[["praised", "criticised"]].fillna("")
+    expected = verdicts(aspects).set_index("group").reindex(said.index).fillna("")
+    assert said.equals(expected) and (said != "").any(axis=None)
+    assert said.loc["A", "praised"] and not said.loc["A", "criticised"] and not said.loc["C", "praised"]
     example = json.loads(aspects["positive_examples"].dropna().iloc[0])[0]
     assert example["review_id"] in set(frame["id"])
     reviews = pq.read_table(out / "reviews.parquet").to_pandas()

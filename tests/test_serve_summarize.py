@@ -108,6 +108,10 @@ def test_summarize_gives_the_librarys_figures(client, rated_toy_dir):
     assert by["A"]["mean_rating"] > by["C"]["mean_rating"] + 3  # plain means ("none"): pulled to the middle
     assert by["A"]["share_positive"] > 0.5 > by["C"]["share_positive"]
     assert set(by["A"]["stars"]) == {str(s) for s in STARS}
+    # What each group's reviews clearly praise and criticise, as lists of aspects named in its aspect rows.
+    named = {(a["group"], a["aspect"]) for a in body["aspects"]}
+    assert all((g["group"], a) in named for g in body["groups"] for a in g["praised"] + g["criticised"])
+    assert any(g["praised"] or g["criticised"] for g in body["groups"]) and not set(by["A"]["criticised"])
     assert {"story", "music"} <= {a["aspect"] for a in body["aspects"]}
     assert all(len(a["positive_examples"]) <= 2 for a in body["aspects"])
     example = next(e for a in body["aspects"] for e in a["positive_examples"])

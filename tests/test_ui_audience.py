@@ -115,6 +115,9 @@ def test_the_groups_table_is_ranked_with_intervals_as_text(summary, by):
     assert table[column].is_monotonic_decreasing
     assert all(" – " in cell for cell in table["share interval"]) and all(" – " in c for c in table["rating interval"])
     assert "true mean rating" not in table.columns  # an upload has no truth
+    # What each group's reviews clearly praise and criticise: text, blank for none (never "nan").
+    assert table["praised"].map(type).eq(str).all() and table["criticised"].map(type).eq(str).all()
+    assert "nan" not in set(table["praised"]) | set(table["criticised"])
 
 
 def test_the_true_figures_are_shown_when_the_summary_has_them(summary):

@@ -62,6 +62,35 @@ def pool_aspects(mentions: pd.DataFrame, *, examples: int = 3, level: float = 0.
     return table.sort_values(["mentions", "aspect"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
+def verdicts(aspects: pd.DataFrame, *, min_mentions: int = 5) -> pd.DataFrame:
+    """Per group, the aspects its reviews clearly praise and clearly criticise: at least ``min_mentions``
+    mentions, and a share positive whose interval lies wholly above (praised) or below (criticised) one
+    half. A handful of mentions, or a split audience, calls an aspect neither.
+
+    Args:
+        aspects: :func:`summarize_aspects`'s table.
+        min_mentions: Mentions an aspect needs before it is called either.
+
+    Returns:
+        ``group, praised, criticised``: one row per group with either, the aspects joined by ``"; "``,
+        most mentioned first (empty text for none).
+
+    Raises:
+        ConfigError: ``min_mentions`` is below 1.
+    """
+    if min_mentions < 1:
+        raise ConfigError(f"min_mentions must be >= 1, got {min_mentions}")
+    clear = aspects[aspects["mentions"] >= min_mentions].sort_values(
+        ["mentions", "aspect"], ascending=[False, True], kind="stable"
+    )
+    sides = {
+        "praised": clear[clear["share_positive_low"] > 0.5],
+        "criticised": clear[clear["share_positive_high"] < 0.5],
+    }
+    joined = {side: rows.groupby("group", sort=True)["aspect"].agg("; ".join) for side, rows in sides.items()}
+    return pd.DataFrame(joined, columns=list(sides)).fillna("").rename_axis("group").reset_index()
+
+
 def wilson_interval(positives: Any, total: Any, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of ``positives / total`` (arrays or numbers); NaN where ``total`` is 0."""
     if not 0 < level < 1:

@@ -201,7 +201,9 @@ def _ratings(groups: pd.DataFrame) -> str:
 def _table(groups: pd.DataFrame) -> str:
     true_share, true_rating = "true_share_positive" in groups.columns, "true_mean_rating" in groups.columns
     head = "<tr><th>group</th><th>reviews</th><th>share positive</th><th>interval</th><th>mean rating</th><th>interval</th>"
-    head += ("<th>true share</th>" if true_share else "") + ("<th>true rating</th>" if true_rating else "") + "</tr>"
+    verdicts = "praised" in groups.columns
+    head += ("<th>true share</th>" if true_share else "") + ("<th>true rating</th>" if true_rating else "")
+    head += ("<th>praised</th><th>criticised</th>" if verdicts else "") + "</tr>"
     rows = []
     for row in groups.head(TABLE_ROWS).itertuples(index=False):
         cells = [
@@ -214,8 +216,12 @@ def _table(groups: pd.DataFrame) -> str:
         ]
         cells += [_pct(row.true_share_positive)] if true_share else []
         cells += [_num(row.true_mean_rating)] if true_rating else []
+        texts = [_e(row.praised), _e(row.criticised)] if verdicts else []
         rows.append(
-            "<tr>" + "".join(f"<td{'' if i == 0 else ' class=num'}>{c}</td>" for i, c in enumerate(cells)) + "</tr>"
+            "<tr>"
+            + "".join(f"<td{'' if i == 0 else ' class=num'}>{c}</td>" for i, c in enumerate(cells))
+            + "".join(f"<td>{c}</td>" for c in texts)
+            + "</tr>"
         )
     shown = f"the {TABLE_ROWS} largest of {len(groups):,}" if len(groups) > TABLE_ROWS else f"all {len(groups):,}"
     return f"<h2>Groups</h2>\n<p class='muted'>{shown}, by number of reviews.</p>\n<table>{head}{''.join(rows)}</table>"

@@ -73,6 +73,9 @@ class SummarizeConfig(Config):
     rating_error: float = 0.4
     #: Example sentences kept per group, aspect and side.
     examples: int = 3
+    #: Mentions an aspect needs before groups.csv calls it praised or criticised (its share positive's 95%
+    #: interval wholly above or below one half): fewer say too little either way.
+    verdict_mentions: int = 5
     #: Groups with fewer reviews are left out of the report's rankings (they stay in groups.csv).
     min_reviews: int = 10
     #: Bootstrap resamples for the intervals.
@@ -91,6 +94,7 @@ class SummarizeConfig(Config):
         require(self.rating_error >= 0, name, f"rating_error must be >= 0, got {self.rating_error}")
         require(self.examples >= 0, name, f"examples must be >= 0, got {self.examples}")
         require(self.min_reviews >= 1, name, f"min_reviews must be >= 1, got {self.min_reviews}")
+        require(self.verdict_mentions >= 1, name, f"verdict_mentions must be >= 1, got {self.verdict_mentions}")
         require(self.n_boot >= 0, name, f"n_boot must be >= 0, got {self.n_boot}")
 
 
@@ -229,7 +233,7 @@ def summary_tables(
     """The groups, aspects and trend (or ``None``) tables of scored reviews (``reviews.parquet``'s columns):
     what :func:`summarize` writes and :func:`~imdb_sentiment.audience.summarize_texts.summarize_texts` returns.
     ``times``: the time column already read by :func:`read_times` (else it is read here)."""
-    from imdb_sentiment.audience.aspect_stats import summarize_aspects
+    from imdb_sentiment.audience.aspect_stats import summarize_aspects, verdicts
     from imdb_sentiment.audience.groups import summarize_groups, trend
 
     stars = [f"stars_{s}" for s in STARS]
@@ -258,6 +262,9 @@ def summary_tables(
     mentions.insert(0, "review_id", np.repeat(ids.to_numpy(), counts))
     mentions.insert(0, "group", np.repeat(group.to_numpy(), counts))
     aspects = summarize_aspects(mentions, examples=config.examples)
+    # What each group's reviews clearly praise and criticise, beside its figures (a group with neither: "").
+    groups = groups.merge(verdicts(aspects, min_mentions=config.verdict_mentions), on="group", how="left")
+    groups[["praised", "criticised"]] = groups[["praised", "criticised"]].fillna("")
     timeline = None
     if config.time_column:
         when = read_times(reviews[config.time_column]) if times is None else times

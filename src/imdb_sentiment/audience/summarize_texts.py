@@ -58,7 +58,8 @@ def summarize_texts(
     Returns:
         ``{"groups": [...], "aspects": [...], "trend": [...] or None}``. A group: ``group, n,
         share_positive, share_positive_low, share_positive_high, mean_rating, mean_rating_low,
-        mean_rating_high`` and ``stars`` (``{"1": p, ..., "10": p}``, the estimated distribution). An aspect
+        mean_rating_high``, ``stars`` (``{"1": p, ..., "10": p}``, the estimated distribution), and
+        ``praised`` and ``criticised`` (lists of aspects: :func:`~imdb_sentiment.audience.aspect_stats.verdicts`). An aspect
         row: the columns of :func:`~imdb_sentiment.audience.aspect_stats.summarize_aspects`, its examples
         as lists of ``{"review_id", "text", "p_positive"}``. A trend row: the columns of
         :func:`~imdb_sentiment.audience.groups.trend` (``group`` ``None`` for all reviews; ``period`` the
@@ -118,6 +119,8 @@ def summarize_texts(
     for row in groups_table.to_dict("records"):
         item = {k: _plain(v) for k, v in row.items() if k not in star_names}
         item["stars"] = {name[6:]: _plain(row[name]) for name in star_names}
+        for side in ("praised", "criticised"):
+            item[side] = [aspect for aspect in str(row[side]).split("; ") if aspect]
         out_groups.append(item)
     out_aspects = []
     for row in aspects_table.to_dict("records"):

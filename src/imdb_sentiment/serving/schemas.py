@@ -83,6 +83,11 @@ class GroupSummary(BaseModel):
     mean_rating_low: float | None = Field(description="Lower end of its 95% interval.")
     mean_rating_high: float | None
     stars: dict[str, float] = Field(description='Estimated share of each star rating: {"1": p, ..., "10": p}.')
+    praised: list[str] = Field(
+        description="Aspects its reviews clearly praise (5+ mentions, 95% interval of the share positive above "
+        "one half), most mentioned first."
+    )
+    criticised: list[str] = Field(description="Aspects its reviews clearly criticise (interval below one half).")
 
 
 class AspectSummary(BaseModel):

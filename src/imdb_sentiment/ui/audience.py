@@ -50,7 +50,7 @@ GROUP_COLUMNS = ("group", "n", "share_positive", "share_positive_low", "share_po
 #: The columns of aspects.csv the page needs.
 ASPECT_COLUMNS = ("group", "aspect", "mentions", "reviews", "share_positive", "share_positive_low",
                   "share_positive_high", "positive_examples", "negative_examples")  # fmt: skip
-_TEXT_COLUMNS = ("group", "aspect", "positive_examples", "negative_examples")
+_TEXT_COLUMNS = ("group", "aspect", "positive_examples", "negative_examples", "praised", "criticised")
 #: Seconds between two looks at the scoring's progress record.
 POLL_S = 0.25
 

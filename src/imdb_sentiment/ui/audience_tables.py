@@ -70,6 +70,9 @@ def groups_table(groups: pd.DataFrame, *, by: str = "mean rating") -> pd.DataFra
         table["true share positive %"] = (ranked["true_share_positive"] * 100).round(1).to_numpy()
     if "true_mean_rating" in ranked.columns:
         table["true mean rating"] = ranked["true_mean_rating"].round(2).to_numpy()
+    for side in ("praised", "criticised"):  # a folder written before these columns has neither
+        if side in ranked.columns:
+            table[side] = ranked[side].astype("string").fillna("").to_numpy()
     return table
 
 
