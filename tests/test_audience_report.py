@@ -76,6 +76,7 @@ def test_full_report_is_self_contained_and_escaped(tmp_path):
     assert "Sentence" in page and "review &lt;i&gt;r" in page  # example sentences with their review ids
     assert "<b>600</b> reviews" in page and "true share positive" in page
     assert "<th>praised</th><th>criticised</th>" in page and "<td>acting; &lt;b&gt;music&lt;/b&gt;</td>" in page
+    assert page.count(" · praised: acting; &lt;b&gt;music&lt;/b&gt;</small></summary>") == 20  # in each drill-down
 
 
 def test_minimal_report_without_aspects_trend_or_truth(tmp_path):

@@ -120,6 +120,15 @@ def test_the_groups_table_is_ranked_with_intervals_as_text(summary, by):
     assert "nan" not in set(table["praised"]) | set(table["criticised"])
 
 
+def test_one_groups_verdicts_are_one_line_and_empty_without_any():
+    groups = pd.DataFrame(
+        {"group": ["A", "B", "C"], "praised": ["acting; music", "", ""], "criticised": ["pacing", "story", ""]}
+    )
+    lines = [audience_tables.group_verdicts(groups, g) for g in "ABC"]
+    assert lines == ["Praised: acting; music. Criticised: pacing.", "Criticised: story.", ""]
+    assert audience_tables.group_verdicts(groups.drop(columns=["praised", "criticised"]), "A") == ""  # older folder
+
+
 def test_the_true_figures_are_shown_when_the_summary_has_them(summary):
     groups = summary.groups.assign(true_share_positive=0.5, true_mean_rating=6.0)
     table = audience_tables.groups_table(groups)

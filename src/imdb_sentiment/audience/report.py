@@ -276,7 +276,13 @@ def _drilldown(groups: pd.DataFrame, aspects: pd.DataFrame | None) -> str:
     for row in groups.head(DETAIL_GROUPS).itertuples(index=False):
         summary = (
             f"{_e(row.group)} <small>{int(row.n):,} reviews, {_pct(row.share_positive)} positive, "
-            f"mean rating {_num(row.mean_rating)}</small>"
+            f"mean rating {_num(row.mean_rating)}"
+            + "".join(
+                f" · {side}: {_e(value)}"
+                for side in ("praised", "criticised")
+                if isinstance(value := getattr(row, side, ""), str) and value
+            )
+            + "</small>"
         )
         mine = by_group.get(row.group)
         if mine is None or mine.empty:

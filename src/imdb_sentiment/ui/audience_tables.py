@@ -152,6 +152,18 @@ def group_figures(groups: pd.DataFrame, group: str) -> dict[str, tuple[str, str]
     }
 
 
+def group_verdicts(groups: pd.DataFrame, group: str) -> str:
+    """One group's praised and criticised aspects as one line ("Praised: acting; music. Criticised:
+    pacing."), or empty when it has neither (or the summary predates them)."""
+    row = groups[groups["group"] == group].iloc[0]
+    parts = [
+        f"{label}: {value}."
+        for label, side in (("Praised", "praised"), ("Criticised", "criticised"))
+        if isinstance(value := row.get(side), str) and value
+    ]
+    return " ".join(parts)
+
+
 def group_aspects(aspects: pd.DataFrame, group: str) -> pd.DataFrame:
     """One group's aspects, most mentioned first: mentions, reviews, share of positive mentions (percent)
     and its 95% interval."""

@@ -206,6 +206,8 @@ for column, (name, (value, interval)) in zip(st.columns(len(chosen_figures)), ch
     column.metric(name, value)
     if interval:
         column.caption(interval)
+if verdicts := audience_tables.group_verdicts(summary.groups, group_name):
+    st.text(verdicts)  # from the folder's groups.csv: shown as text, never as Markdown
 aspects = audience_tables.group_aspects(summary.aspects, group_name)
 if aspects.empty:
     st.info("No sentence of this group's reviews names an aspect.")
