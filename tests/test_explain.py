@@ -532,6 +532,22 @@ def test_cli_explain_json(ngram_dir, ngram_model):
     assert [(t["token"], t["start"], t["end"]) for t in data["tokens"]] == [tuple(w) for w in word_spans(HOSTILE)]
     assert data["p_positive"] == pytest.approx(ngram_model.predict_proba([HOSTILE])[0, 1])
     assert data["label"] == "positive"
+    assert isinstance(data["aspects"], list)  # what it says about each aspect it names (none here, or some)
+
+
+def test_cli_explain_says_what_the_review_says_about_each_aspect(ngram_dir, ngram_model):
+    text = "The acting is superb. The plot is a dull mess."
+    data = json.loads(run("explain", ngram_dir, text, "--json").stdout)
+    assert [(a["aspect"], a["clause"]) for a in data["aspects"]] == [
+        ("acting", "The acting is superb."),
+        ("story", "The plot is a dull mess."),
+    ]
+    # A model without a rating head reads each clause itself.
+    clauses = ngram_model.predict_proba(["The acting is superb.", "The plot is a dull mess."])[:, 1]
+    assert [a["p_positive"] for a in data["aspects"]] == pytest.approx(clauses, abs=1e-4)
+    terminal = run("explain", ngram_dir, text)
+    assert terminal.exit_code == 0 and "aspects:" in terminal.stdout
+    assert "acting      + " in terminal.stdout or "acting      - " in terminal.stdout
 
 
 def test_cli_explain_input_file_is_the_same_as_text(ngram_dir, tmp_path):

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from conftest import make_toy_reviews
 from imdb_sentiment import ConfigError, InputError, ModelError, NgramConfig, get_model_class, load_model
+from imdb_sentiment.audience.polarity import review_aspects
 from imdb_sentiment.cli import app as cli_app
 from imdb_sentiment.models.manifest import update_metrics
 from imdb_sentiment.serving import ServeSettings, create_app
@@ -76,7 +77,10 @@ def test_explain_returns_the_explanation_dict(client, model_dirs):
     text = make_toy_reviews(1, seed=7)[0][0]
     response = client.post("/v1/explain", json={"text": text})
     assert response.status_code == 200
-    assert response.json() == {**load_model(model_dirs[0]).explain(text).to_dict(), "rating": None}
+    model = load_model(model_dirs[0])
+    explanation = model.explain(text)
+    aspects = review_aspects(model, text, explanation.p_positive)
+    assert response.json() == {**explanation.to_dict(), "rating": None, "aspects": aspects}
 
 
 def test_explain_top_k_adds_a_top_list_and_keeps_every_token(client, model_dirs):

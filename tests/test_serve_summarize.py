@@ -69,6 +69,13 @@ def test_predict_and_explain_give_the_models_rating_and_null_without_a_head(clie
 
     explained = client.post("/v1/explain", json={"text": texts[0]}).json()
     assert explained["rating"] == median_stars(stars[:1])[0]
+    # What it says about each aspect it names, each clause read by the rating head as summarize reads it.
+    said = client.post("/v1/explain", json={"text": "The acting is superb, but the plot is dull."}).json()["aspects"]
+    assert [(a["aspect"], a["term"], a["clause"]) for a in said] == [
+        ("acting", "acting", "The acting is superb,"),
+        ("story", "plot", "but the plot is dull."),
+    ]
+    assert all(a["label"] == ("positive" if a["p_positive"] >= 0.5 else "negative") for a in said)
     assert client.post("/v1/explain", json={"text": texts[0], "model": "toy"}).json()["rating"] is None
     models = {m["name"]: m["rates"] for m in client.get("/v1/models").json()}
     assert models == {"rated": True, "toy": False}

@@ -391,6 +391,18 @@ def test_the_analyse_page_shows_the_rating_beside_the_label(app_test):
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Prediction"].startswith("positive · ")
     assert {m.label: m.value for m in at.metric}["Prediction"].endswith("★")
+    # What it says about each aspect it names, judged on the clause as Audience judges it.
+    at.text_area(key="review").input("The acting was superb, but the plot was dull and stupid. <b>Music</b>!").run()
+    assert not at.exception
+    aspects = next(d.value for d in at.dataframe if "aspect" in d.value.columns)
+    assert aspects["aspect"].tolist() == ["acting", "story", "music"]
+    assert aspects["clause"].tolist()[:2] == ["The acting was superb,", "but the plot was dull and stupid."]
+    assert set(aspects["says"]) <= {"positive", "negative"} and aspects["p_positive"].between(0, 1).all()
+
+
+def test_aspect_table_is_empty_for_a_review_that_names_no_aspect(rated_toy_dir):
+    table = analysis.aspect_table(load_model(rated_toy_dir), "Nothing to see here.", 0.4)
+    assert table.empty and list(table.columns) == ["aspect", "says", "p_positive", "clause"]
 
 
 # ------------------------------------------------------------------------------------ the page (browser)

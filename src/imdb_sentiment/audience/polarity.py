@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from imdb_sentiment.audience.aspects import find_aspects
+from imdb_sentiment.labels import label_names
 from imdb_sentiment.models.base import SentimentModel
 
 _CONTRAST = re.compile(
@@ -109,6 +110,35 @@ def mentions(texts: Sequence[str], review_p: np.ndarray, model: SentimentModel) 
     else:
         p = model.predict_proba(clauses)[:, 1]
     return found.assign(text=[" ".join(s.split()) for s in sentences], clause=clauses, p_positive=p)
+
+
+def review_aspects(model: SentimentModel, text: str, p_positive: float) -> list[dict[str, object]]:
+    """What one review says about each aspect it names, in reading order: for the Analyse page, ``explain``
+    and the API's explanation.
+
+    Args:
+        model: The model that scored the review (its rating head reads the clauses, as in ``summarize``).
+        text: The review.
+        p_positive: The review's P(positive) from ``model``.
+
+    Returns:
+        One dict per mention: ``aspect``, ``term`` (the words that named it), ``sentence``, ``clause``
+        (the part of the sentence judged), ``p_positive`` (the clause's) and ``label``.
+    """
+    found = mentions([text], np.array([p_positive]), model)
+    found = found.sort_values(["start", "term_start"], kind="stable") if len(found) else found
+    labels: list[str] = label_names(found["p_positive"].to_numpy()).tolist() if len(found) else []
+    return [
+        {
+            "aspect": str(row.aspect),
+            "term": str(row.term),
+            "sentence": str(row.text),
+            "clause": str(row.clause),
+            "p_positive": round(float(row.p_positive), 4),
+            "label": str(label),
+        }
+        for row, label in zip(found.itertuples(index=False), labels, strict=True)
+    ]
 
 
 def fit_clause_scorer(

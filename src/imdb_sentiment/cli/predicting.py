@@ -179,12 +179,26 @@ def explain(
     from imdb_sentiment.scoring import predict_one
 
     rating = predict_one(fitted, text, p_positive=explanation.p_positive).rating
+    # What it says about each aspect it names (acting, story...), each clause read as summarize reads it.
+    from imdb_sentiment.audience.polarity import review_aspects
+
+    aspects = review_aspects(fitted, text, explanation.p_positive)
     if as_json:
         import json
 
         record = json.loads(explanation.to_json())
-        typer.echo(json.dumps({**record, "rating": rating}) if rating is not None else explanation.to_json())
+        typer.echo(json.dumps({**record, **({"rating": rating} if rating is not None else {}), "aspects": aspects}))
     else:
         console.print(to_terminal(explanation, top_k=top_k), highlight=False, soft_wrap=True)
         if rating is not None:
             console.print(f"\npredicted rating: {rating}/10", highlight=False)
+        if aspects:
+            console.print("\naspects:", highlight=False)
+            for said in aspects:
+                sign = "+" if said["label"] == "positive" else "-"
+                console.print(
+                    f"  {said['aspect']:<11} {sign} {said['p_positive']:.2f}  {said['clause']}",
+                    highlight=False,
+                    markup=False,
+                    soft_wrap=True,
+                )

@@ -43,6 +43,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import SecretStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from imdb_sentiment.audience.polarity import review_aspects
 from imdb_sentiment.audience.summarize import SummarizeConfig
 from imdb_sentiment.audience.summarize_texts import summarize_texts
 from imdb_sentiment.errors import USER_ERRORS, ImdbSentimentError, InputError
@@ -253,18 +254,20 @@ def create_app(model_dirs: Sequence[str | Path], settings: ServeSettings | None 
         request = cast(ExplainShape, body)
         _, model = pick(request.model)
 
-        def explain_and_rate(text: str) -> tuple[Explanation, int | None]:
+        def explain_and_rate(text: str) -> tuple[Explanation, int | None, list[dict[str, Any]]]:
             # The API does not return attention weights: do not compute them (kinds without attention ignore it).
             explanation = model.explain(text, attention=False)
-            return explanation, predict_one(model, text, p_positive=explanation.p_positive).rating
+            rating = predict_one(model, text, p_positive=explanation.p_positive).rating
+            return explanation, rating, review_aspects(model, text, explanation.p_positive)
 
         # In a thread, abandoned on timeout: the client gets its 504 while the thread runs to its end.
         work = functools.partial(explain_and_rate, request.text)
-        explanation, rating = await _within(
+        explanation, rating, aspects = await _within(
             settings.request_timeout_s, to_thread.run_sync(work, abandon_on_cancel=True)
         )
         out = explanation.to_dict()
         out["rating"] = rating
+        out["aspects"] = aspects
         if request.top_k is not None:
             out["top"] = [dataclasses.asdict(t) for t in explanation.top(request.top_k)]
         return out

@@ -46,6 +46,15 @@ class TokenOut(BaseModel):
     attribution: float = Field(description="Contribution to the log-odds of positive (negative: towards negative).")
 
 
+class AspectMention(BaseModel):
+    aspect: str = Field(description="acting, story, direction, characters, music, visuals, pacing, humour, ending.")
+    term: str = Field(description="The words that named it.")
+    sentence: str
+    clause: str = Field(description="The part of the sentence judged (cut at but, however, ...).")
+    p_positive: float = Field(description="Probability that the clause is positive about the aspect.")
+    label: Literal["negative", "positive"]
+
+
 class ExplainResponse(BaseModel):
     text: str
     label: Literal["negative", "positive"]
@@ -57,6 +66,7 @@ class ExplainResponse(BaseModel):
     details: dict[str, Any] = Field(description="Method-specific figures (intercept, baseline, ...).")
     pieces: list[str] | None = Field(default=None, description="Word pieces (models that read word pieces only).")
     top: list[TokenOut] | None = Field(default=None, description="The `top_k` words by |attribution|, if asked.")
+    aspects: list[AspectMention] = Field(description="What the review says about each aspect it names, in order.")
 
 
 class ModelInfo(BaseModel):

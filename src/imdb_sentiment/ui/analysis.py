@@ -52,6 +52,22 @@ def headline(predicted: Prediction) -> str:
     return predicted.label if predicted.rating is None else f"{predicted.label} · {predicted.rating}★"
 
 
+def aspect_table(model: SentimentModel, text: str, p_positive: float) -> pd.DataFrame:
+    """What the review says about each aspect it names, in reading order: aspect, says (positive or
+    negative), P(positive) of the clause, and the clause (as ``summarize`` reads it)."""
+    from imdb_sentiment.audience.polarity import review_aspects
+
+    said = review_aspects(model, text, p_positive)
+    return pd.DataFrame(
+        {
+            "aspect": [s["aspect"] for s in said],
+            "says": [s["label"] for s in said],
+            "p_positive": [s["p_positive"] for s in said],
+            "clause": [s["clause"] for s in said],
+        }
+    )
+
+
 def explain(model: SentimentModel, text: str, *, attention: bool = True) -> Explanation:
     """The model's explanation of ``text``; with ``attention``, attention weights where the model has any."""
     return model.explain(text, attention=attention)

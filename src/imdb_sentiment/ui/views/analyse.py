@@ -59,6 +59,17 @@ else:
         sort=False,
     )
 
+aspects = analysis.aspect_table(common.loaded(entry), text, explanation.p_positive)
+if len(aspects):
+    st.subheader("What it says about")
+    st.caption("Each aspect the review names (acting, story, music...), judged on its clause as Audience does.")
+    st.dataframe(
+        aspects,
+        hide_index=True,
+        width="stretch",
+        column_config={"p_positive": st.column_config.NumberColumn("P(positive)", format="%.2f")},
+    )
+
 with st.expander("Details"):
     st.json({"method": explanation.method, "details": explanation.details})
 
