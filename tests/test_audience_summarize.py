@@ -137,6 +137,9 @@ def test_group_inputs_take_the_share_source_and_the_truth():
     assert rated["label"].tolist() == [1, 0] and rated["true_rating"].tolist() == [8, 3]
     plain = group_inputs(reviews, SummarizeConfig(share_from="classifier"))
     assert plain["p_positive"].tolist() == [0.9, 0.2] and "label" not in plain
+    # A blank name (a CSV's empty cell may read as "") is no name either; names keep their own spaces.
+    named = group_inputs(reviews.assign(film=["", " b "]), SummarizeConfig())
+    assert named["group"].tolist() == ["(none)", " b "]
 
 
 def test_the_cli_summarizes_and_reports_bad_input_in_one_line(rated_toy_dir, reviews_csv, tmp_path):

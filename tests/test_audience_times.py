@@ -54,3 +54,4 @@ def test_check_times_refuses_a_column_of_no_dates_and_passes_one_of_some():
         check_times(pd.Series(["Alpha", "Beta", None]), "film")
     check_times(pd.Series(["soon", "2024-05-01"]), "date")  # one date is enough: the rest is counted later
     check_times(pd.Series([None, None], dtype=object), "date")  # nothing given yet: nothing to judge
+    check_times(pd.Series(["", "  ", None]), "date")  # blanks too: the dates may start further down

@@ -283,13 +283,13 @@ def group_inputs(reviews: pd.DataFrame, config: SummarizeConfig, *, truth: bool 
         truth: Add ``label`` and ``true_rating`` from ``rating``.
 
     Returns:
-        ``group`` (text; missing as ``(none)``), ``p_positive`` (per ``share_from``), ``stars_<s>``...
+        ``group`` (text; missing or blank as ``(none)``), ``p_positive`` (per ``share_from``), ``stars_<s>``...
     """
     from imdb_sentiment.models.rating import positive_mass
 
     stars = reviews[[f"stars_{s}" for s in STARS]].to_numpy(dtype=np.float64)
     group = (
-        reviews[config.group_column].astype("string").fillna("(none)")
+        _named(reviews[config.group_column].astype("string"))
         if config.group_column
         else pd.Series(ALL_REVIEWS, index=reviews.index, dtype="string")
     )
@@ -300,6 +300,11 @@ def group_inputs(reviews: pd.DataFrame, config: SummarizeConfig, *, truth: bool 
         frame["label"] = (reviews["rating"] >= 7).astype(int).to_numpy()
         frame["true_rating"] = reviews["rating"].to_numpy()
     return frame
+
+
+def _named(groups: pd.Series) -> pd.Series:
+    """Group names as text: a missing or blank one is ``(none)`` (a CSV's empty cell reads as either)."""
+    return groups.where(groups.str.strip().ne("").fillna(False), pd.NA).fillna("(none)")
 
 
 def _write_split(split: str, data: str | Path | None, folder: Path, limit: int) -> Path:

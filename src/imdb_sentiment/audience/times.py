@@ -60,6 +60,7 @@ def check_times(first: pd.Series, column: str) -> None:
         InputError: every given value of ``first`` is unreadable.
     """
     given = first.dropna()
+    given = given[given.astype(str).str.strip() != ""]  # blanks are missing dates, not a wrong column
     if len(given) and read_times(given).isna().all():
         example = str(given.iloc[0])[:40]
         raise InputError(
