@@ -32,7 +32,7 @@ HEATMAP_ASPECTS = 25
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; line-height: 1.4 }
 table { border-collapse: collapse; margin: 0.5em 0 1em } td, th { padding: 0.2em 0.6em; border-bottom: 1px solid #ddd }
-th { text-align: left; background: #f4f4f4 } td.num { text-align: right; font-variant-numeric: tabular-nums }
+th { text-align: left; background: #f4f4f4 } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap }
 img { max-width: 100%; display: block; margin: 0.5em 0 1.5em } details { margin: 0.3em 0 }
 summary { cursor: pointer; font-weight: 600 } small, .muted { color: #666 } q { font-style: italic }
 dl.notes dt { font-weight: 600 } dl.notes dd { margin: 0 0 0.4em 1.5em } .figures b { font-size: 1.3em }
