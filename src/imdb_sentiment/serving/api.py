@@ -5,8 +5,8 @@
 Routes (OpenAPI docs at ``/docs``):
 
     POST /v1/predict   {"texts": [...], "model": optional}     -> a label and probabilities per review
-    POST /v1/explain   {"text": "...", "model": optional, "top_k": optional} -> the word attributions
-    POST /v1/summarize {"reviews": [{"text", "group", "time"?, "id"?}], "model"?, "adjust"?, "share_from"?, "examples"?}
+    POST /v1/explain   {"text": "...", "model": optional, "top_k": optional} -> the word attributions, rating, aspects
+    POST /v1/summarize {"reviews": [{"text", "group"?, "time"?, "id"?}], "model"?, "adjust"?, "share_from"?, "examples"?}
                        -> per group: share positive and ratings; per group and aspect: praise and complaints
     GET  /v1/models    the loaded models: name, kind, whether default, whether it rates, stored metrics
     GET  /health       {"status": "ok", "models": [...]}
