@@ -9,15 +9,21 @@ go into scoring (:func:`check_times`), and words what the trend leaves out (:fun
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from imdb_sentiment.errors import InputError
 
-if TYPE_CHECKING:
-    from imdb_sentiment.audience.summarize import SummaryResult
+
+class Dated(Protocol):
+    """What :func:`undated_message` reads (a :class:`~imdb_sentiment.audience.summarize.SummaryResult`)."""
+
+    reviews: int
+    time_column: str
+    dated: int | None
+
 
 #: Whole numbers read as Unix time: seconds (1973-2286) or milliseconds (1973-2286).
 _EPOCH_SECONDS = (1e8, 1e10)
@@ -69,7 +75,7 @@ def check_times(first: pd.Series, column: str) -> None:
         )
 
 
-def undated_message(result: SummaryResult) -> str:
+def undated_message(result: Dated) -> str:
     """What to tell the user about reviews without a readable date (empty when there are none)."""
     if result.dated is None or result.dated >= result.reviews:
         return ""
