@@ -20,9 +20,12 @@ from imdb_sentiment.errors import InputError
 class Dated(Protocol):
     """What :func:`undated_message` reads (a :class:`~imdb_sentiment.audience.summarize.SummaryResult`)."""
 
-    reviews: int
-    time_column: str
-    dated: int | None
+    @property
+    def reviews(self) -> int: ...
+    @property
+    def time_column(self) -> str: ...
+    @property
+    def dated(self) -> int | None: ...
 
 
 #: Whole numbers read as Unix time: seconds (1973-2286) or milliseconds (1973-2286).
