@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from imdb_sentiment.audience.aspect_stats import (
+    aspect_trend,
     pool_aspects,
     read_examples,
     summarize_aspects,
@@ -129,3 +130,30 @@ def test_verdicts_name_only_aspects_clearly_on_one_side_most_mentioned_first():
     assert list(verdicts(table.iloc[:0]).columns) == ["group", "praised", "criticised"]
     with pytest.raises(ConfigError, match="min_mentions must be >= 1, got 0"):
         verdicts(table, min_mentions=0)
+
+
+def test_aspect_trend_counts_each_periods_mentions_of_the_most_mentioned_aspects():
+    mentions = pd.DataFrame(
+        {
+            "aspect": ["acting", "acting", "story", "music", "acting", "story", "acting", "story"],
+            "p_positive": [0.9, 0.2, 0.8, 0.7, 0.6, 0.1, 0.99, 0.4],
+        }
+    )
+    time = pd.Series(
+        pd.to_datetime(
+            ["2024-01-05", "2024-01-20", "2024-02-03", None, "2024-03-01", "2024-03-31", "2023-12-31", "2024-04-30"]
+        )
+    )  # no date: left out; before the first period: left out; after the last start: the last period
+    starts = pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]))
+    table = aspect_trend(mentions, time, starts, top=2)
+    assert list(table.columns) == ["period", "aspect", "mentions", "share_positive", "share_positive_low",
+                                   "share_positive_high"]  # fmt: skip
+    cells = {(str(r.period.date()), r.aspect): (r.mentions, r.share_positive) for r in table.itertuples()}
+    assert set(cells) == {(d, a) for d in ("2024-01-01", "2024-02-01", "2024-03-01") for a in ("acting", "story")}
+    assert cells["2024-01-01", "acting"] == (2, 0.5)
+    assert cells["2024-02-01", "story"] == (1, 1.0)
+    assert cells["2024-03-01", "acting"] == (1, 1.0)
+    assert cells["2024-03-01", "story"][0] == 2 and cells["2024-03-01", "story"][1] == 0.0
+    assert cells["2024-02-01", "acting"][0] == 0 and np.isnan(cells["2024-02-01", "acting"][1])  # none: no share
+    assert table["aspect"].iloc[0] == "acting"  # the most mentioned first
+    assert aspect_trend(mentions, pd.Series([pd.NaT] * 8), starts).empty

@@ -11,7 +11,7 @@ import pytest
 
 from audience_sim import STARS, star_reviews, times
 from imdb_sentiment.audience import plots
-from imdb_sentiment.audience.aspect_stats import pool_aspects, summarize_aspects
+from imdb_sentiment.audience.aspect_stats import aspect_trend, pool_aspects, summarize_aspects
 from imdb_sentiment.audience.groups import summarize_groups, trend
 from imdb_sentiment.audience.report import pooled_from_table, write_report
 from pngcheck import assert_png_image
@@ -77,6 +77,28 @@ def test_full_report_is_self_contained_and_escaped(tmp_path):
     assert "<b>600</b> reviews" in page and "true share positive" in page
     assert "<th>praised</th><th>criticised</th>" in page and "<td>acting; &lt;b&gt;music&lt;/b&gt;</td>" in page
     assert page.count(" · praised: acting; &lt;b&gt;music&lt;/b&gt;</small></summary>") == 20  # in each drill-down
+
+
+def test_the_aspects_over_time_are_drawn_when_a_period_has_enough_mentions(tmp_path):
+    frame = scored()
+    groups = summarize_groups(frame, stars=STARS, n_boot=10)
+    mentions = aspect_mentions(frame)
+    when = times(400, len(frame))
+    series = trend(frame, when, n_boot=10)
+    starts = series.loc[series["group"].isna(), "period"]
+    by_review = dict(zip(frame.index, when, strict=True))
+    mention_times = pd.Series([by_review[int(re.search(r"\d+", r).group())] for r in mentions["review_id"]])
+    over_time = aspect_trend(mentions, mention_times, starts)
+    assert over_time["mentions"].sum() == len(mentions) and (over_time["mentions"] >= 5).any()
+    page = write_report(
+        tmp_path / "a", groups=groups, aspects=None, trend=series, aspect_trend=over_time, title="t"
+    ).read_text(encoding="utf-8")
+    assert 'alt="share of positive mentions per aspect over time"' in page
+    few = over_time.assign(mentions=1)  # too few mentions in every period: nothing to draw
+    page = write_report(
+        tmp_path / "b", groups=groups, aspects=None, trend=series, aspect_trend=few, title="t"
+    ).read_text(encoding="utf-8")
+    assert "per aspect over time" not in page and "Over time" in page
 
 
 def test_minimal_report_without_aspects_trend_or_truth(tmp_path):

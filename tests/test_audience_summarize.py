@@ -20,6 +20,7 @@ from imdb_sentiment.audience.summarize import (
     SummarizeConfig,
     group_inputs,
     summarize,
+    summary_tables,
 )
 from imdb_sentiment.audience.times import undated_message
 from imdb_sentiment.cli import app
@@ -212,6 +213,14 @@ def test_reviews_without_a_readable_date_are_counted_and_reported(rated_toy_dir,
         undated_message(result) == "2 of 89 reviews have no readable date in column 'date': the trend leaves them out"
     )
     assert "87 of 89" in (out / "report.html").read_text()
+    # The aspects over time count every dated mention of the most mentioned aspects, and no undated one.
+    reviews = pq.read_table(out / "reviews.parquet").to_pandas()
+    tables = summary_tables(reviews, SummarizeConfig(time_column="date", n_boot=0), "id", truth=False)
+    dated = reviews[~reviews["date"].isin(["someday", "n/a"])]
+    said = pd.Series([m["aspect"] for row in dated["aspects"] for m in row])
+    top = said.value_counts().index[:5]
+    assert tables.aspect_trend["mentions"].sum() == said.isin(top).sum()
+    assert set(tables.aspect_trend["aspect"]) == set(top)
     assert "Over time" in (out / "report.html").read_text()
     one = dataclasses.replace(result, dated=88)
     assert undated_message(one).startswith("1 of 89 reviews has no readable date")

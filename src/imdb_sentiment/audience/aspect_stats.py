@@ -91,6 +91,56 @@ def verdicts(aspects: pd.DataFrame, *, min_mentions: int = 5) -> pd.DataFrame:
     return pd.DataFrame(joined, columns=list(sides)).fillna("").rename_axis("group").reset_index()
 
 
+def aspect_trend(
+    mentions: pd.DataFrame, time: pd.Series, periods: pd.Series, *, top: int = 5, level: float = 0.95
+) -> pd.DataFrame:
+    """The share of positive mentions of the ``top`` most mentioned aspects per period of time.
+
+    Args:
+        mentions: One row per mention: ``aspect, p_positive``.
+        time: Each mention's review's time (``NaT``: left out).
+        periods: The periods' starts, as :func:`~imdb_sentiment.audience.groups.trend` cut them (evenly
+            spaced: a day, week, month, quarter or year apart); a mention belongs to the last period
+            starting at or before its time.
+        top: How many aspects (the most mentioned over all periods).
+        level: Coverage of the Wilson intervals.
+
+    Returns:
+        ``period, aspect, mentions, share_positive, share_positive_low, share_positive_high``: one row per
+        period and aspect (a period without mentions of it: 0 and NaN), the aspects most mentioned first.
+    """
+    columns = ["period", "aspect", "mentions", "share_positive", "share_positive_low", "share_positive_high"]
+    starts = pd.DatetimeIndex(pd.to_datetime(periods)).sort_values()
+    stamps = pd.to_datetime(pd.Series(np.asarray(time)), utc=True).dt.tz_localize(None)
+    known = stamps.notna().to_numpy() & (stamps >= starts[0]).to_numpy() if len(starts) else np.zeros(0, bool)
+    if not len(starts) or not known.any():
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(
+        {
+            "slot": starts.searchsorted(stamps[known], side="right") - 1,
+            "aspect": mentions["aspect"].to_numpy()[known].astype(str),
+            "positive": mentions["p_positive"].to_numpy(dtype=np.float64)[known] >= THRESHOLD,
+        }
+    )
+    chosen = frame["aspect"].value_counts(sort=True).index[:top]
+    cells = pd.MultiIndex.from_product([range(len(starts)), chosen], names=["slot", "aspect"])
+    counts = frame[frame["aspect"].isin(chosen)].groupby(["slot", "aspect"])["positive"].agg(["size", "sum"])
+    counts = counts.reindex(cells, fill_value=0)
+    low, high = wilson_interval(counts["sum"], counts["size"], level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = counts["sum"].to_numpy(dtype=np.float64) / counts["size"].to_numpy(dtype=np.float64)
+    return pd.DataFrame(
+        {
+            "period": starts[counts.index.get_level_values("slot")],
+            "aspect": counts.index.get_level_values("aspect").astype(str),
+            "mentions": counts["size"].to_numpy(dtype=np.int64),
+            "share_positive": np.where(counts["size"].to_numpy() > 0, share, np.nan),
+            "share_positive_low": low,
+            "share_positive_high": high,
+        }
+    )[columns]
+
+
 def wilson_interval(positives: Any, total: Any, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of ``positives / total`` (arrays or numbers); NaN where ``total`` is 0."""
     if not 0 < level < 1:

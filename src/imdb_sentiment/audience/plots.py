@@ -66,6 +66,34 @@ def ranked(
     return to_png(fig)
 
 
+def aspect_trend(frame: pd.DataFrame) -> bytes:
+    """The share of positive mentions per period, one small panel per aspect (the table's order) with its
+    interval band; a period with fewer than ``MIN_PERIOD_REVIEWS`` mentions of the aspect is left out."""
+    plt = pyplot()
+    aspects = list(dict.fromkeys(frame["aspect"]))
+    fig, axes = plt.subplots(1, len(aspects), figsize=(2.6 * len(aspects) + 1, 3.2), sharey=True, squeeze=False)
+    for ax, aspect in zip(axes[0], aspects, strict=True):
+        rows = frame[frame["aspect"] == aspect]
+        enough = rows["mentions"].to_numpy() >= MIN_PERIOD_REVIEWS
+        when = rows["period"].to_numpy()
+        ax.fill_between(
+            when,
+            np.where(enough, rows["share_positive_low"].to_numpy(dtype=np.float64), np.nan),
+            np.where(enough, rows["share_positive_high"].to_numpy(dtype=np.float64), np.nan),
+            color=POSITIVE,
+            alpha=0.15,
+        )
+        ax.plot(when, np.where(enough, rows["share_positive"].to_numpy(dtype=np.float64), np.nan), marker=".",
+                color=POSITIVE)  # fmt: skip
+        ax.set_title(label(aspect, 20), fontsize=9)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    axes[0][0].set_ylabel("share of positive mentions")
+    fig.suptitle(f"Aspects over time (periods with fewer than {MIN_PERIOD_REVIEWS} mentions of an aspect left out)")
+    return to_png(fig)
+
+
 def rating_distribution(stars: Sequence[int], predicted: np.ndarray, true: np.ndarray | None = None) -> bytes:
     """Bars of the pooled distribution over star ratings, beside the true one when known."""
     plt = pyplot()

@@ -45,6 +45,7 @@ def write_report(
     groups: pd.DataFrame,
     aspects: pd.DataFrame | None,
     trend: pd.DataFrame | None = None,
+    aspect_trend: pd.DataFrame | None = None,
     title: str,
     notes: dict[str, str] | None = None,
     min_reviews: int = 10,
@@ -56,6 +57,7 @@ def write_report(
         groups: :func:`~imdb_sentiment.audience.groups.summarize_groups`'s table.
         aspects: :func:`~imdb_sentiment.audience.aspect_stats.summarize_aspects`'s table, or None.
         trend: :func:`~imdb_sentiment.audience.groups.trend`'s table, or None.
+        aspect_trend: :func:`~imdb_sentiment.audience.aspect_stats.aspect_trend`'s table, or None.
         title: The page's title.
         notes: Lines shown under the title (e.g. the model, the input file, the estimator), name -> text.
         min_reviews: Groups with fewer reviews are left out of the ranked plots (all are kept if none
@@ -64,7 +66,15 @@ def write_report(
     Returns:
         The path of ``report.html``.
     """
-    page = render_report(groups=groups, aspects=aspects, trend=trend, title=title, notes=notes, min_reviews=min_reviews)
+    page = render_report(
+        groups=groups,
+        aspects=aspects,
+        trend=trend,
+        aspect_trend=aspect_trend,
+        title=title,
+        notes=notes,
+        min_reviews=min_reviews,
+    )
     path = Path(folder) / "report.html"
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
@@ -76,6 +86,7 @@ def render_report(
     groups: pd.DataFrame,
     aspects: pd.DataFrame | None,
     trend: pd.DataFrame | None = None,
+    aspect_trend: pd.DataFrame | None = None,
     title: str,
     notes: dict[str, str] | None = None,
     min_reviews: int = 10,
@@ -96,6 +107,8 @@ def render_report(
     parts += [_aspects(groups, aspects), _drilldown(groups, aspects)]
     if trend is not None and len(trend):
         parts.append(f"<h2>Over time</h2>\n{_img(plots.trend(trend), 'share positive and mean rating over time')}")
+        if aspect_trend is not None and (aspect_trend["mentions"] >= plots.MIN_PERIOD_REVIEWS).any():
+            parts.append(_img(plots.aspect_trend(aspect_trend), "share of positive mentions per aspect over time"))
     parts.append("</body></html>\n")
     return "\n".join(parts)
 

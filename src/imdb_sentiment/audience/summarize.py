@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -193,7 +193,7 @@ def summarize(
     reviews = pq.read_table(folder / REVIEWS).to_pandas()
     times = read_times(reviews[config.time_column]) if config.time_column else None
     dated = None if times is None else int(times.notna().sum())
-    groups, aspects, trend = summary_tables(reviews, config, id_column, truth=bool(split), times=times)
+    groups, aspects, trend, aspect_trend = summary_tables(reviews, config, id_column, truth=bool(split), times=times)
     _write_csv(groups, folder / GROUPS)
     _write_csv(aspects, folder / ASPECTS)
     from imdb_sentiment.audience.report import write_report
@@ -207,7 +207,14 @@ def summarize(
     if dated is not None:
         notes[f"dated ({config.time_column})"] = f"{dated:,} of {len(reviews):,}"
     write_report(
-        folder, groups=groups, aspects=aspects, trend=trend, title=title, notes=notes, min_reviews=config.min_reviews
+        folder,
+        groups=groups,
+        aspects=aspects,
+        trend=trend,
+        aspect_trend=aspect_trend,
+        title=title,
+        notes=notes,
+        min_reviews=config.min_reviews,
     )
     return SummaryResult(
         folder=folder,
@@ -222,6 +229,21 @@ def summarize(
     )
 
 
+class SummaryTables(NamedTuple):
+    """What :func:`summary_tables` gives."""
+
+    #: One row per group (groups.csv).
+    groups: pd.DataFrame
+    #: One row per group and aspect (aspects.csv).
+    aspects: pd.DataFrame
+    #: Share positive and mean rating per period (:func:`~imdb_sentiment.audience.groups.trend`), or ``None``
+    #: without a readable time column.
+    trend: pd.DataFrame | None
+    #: The most mentioned aspects' share of positive mentions per period
+    #: (:func:`~imdb_sentiment.audience.aspect_stats.aspect_trend`), or ``None`` as for ``trend``.
+    aspect_trend: pd.DataFrame | None
+
+
 def summary_tables(
     reviews: pd.DataFrame,
     config: SummarizeConfig,
@@ -229,15 +251,17 @@ def summary_tables(
     *,
     truth: bool,
     times: pd.Series | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """The groups, aspects and trend (or ``None``) tables of scored reviews (``reviews.parquet``'s columns):
-    what :func:`summarize` writes and :func:`~imdb_sentiment.audience.summarize_texts.summarize_texts` returns.
-    ``times``: the time column already read by :func:`read_times` (else it is read here)."""
-    from imdb_sentiment.audience.aspect_stats import summarize_aspects, verdicts
+) -> SummaryTables:
+    """The tables of scored reviews (``reviews.parquet``'s columns): what :func:`summarize` writes and
+    :func:`~imdb_sentiment.audience.summarize_texts.summarize_texts` returns. ``times``: the time column
+    already read by :func:`read_times`, one per row of ``reviews`` (else it is read here)."""
+    from imdb_sentiment.audience.aspect_stats import aspect_trend, summarize_aspects, verdicts
     from imdb_sentiment.audience.groups import summarize_groups, trend
 
     stars = [f"stars_{s}" for s in STARS]
-    reviews = reviews[reviews["p_positive"].notna()].reset_index(drop=True)
+    scored = reviews["p_positive"].notna().to_numpy()
+    reviews = reviews[scored].reset_index(drop=True)
+    times = None if times is None else times[scored].reset_index(drop=True)
     if reviews.empty:
         raise InputError("no review could be scored; see the errors file beside reviews.parquet")
     if reviews[stars].isna().any(axis=None):
@@ -265,12 +289,14 @@ def summary_tables(
     # What each group's reviews clearly praise and criticise, beside its figures (a group with neither: "").
     groups = groups.merge(verdicts(aspects, min_mentions=config.verdict_mentions), on="group", how="left")
     groups[["praised", "criticised"]] = groups[["praised", "criticised"]].fillna("")
-    timeline = None
+    timeline = aspect_timeline = None
     if config.time_column:
         when = read_times(reviews[config.time_column]) if times is None else times
         if when.notna().any():
             timeline = trend(frame[when.notna().to_numpy()], when[when.notna()], top_groups=5, n_boot=config.n_boot)
-    return groups, aspects, timeline
+            starts = timeline.loc[timeline["group"].isna(), "period"]
+            aspect_timeline = aspect_trend(mentions, pd.Series(np.repeat(when.to_numpy(), counts)), starts)
+    return SummaryTables(groups, aspects, timeline, aspect_timeline)
 
 
 def group_inputs(reviews: pd.DataFrame, config: SummarizeConfig, *, truth: bool = False) -> pd.DataFrame:

@@ -111,7 +111,7 @@ def summarize_texts(
     columns = dataclasses.replace(
         config, group_column="group", time_column="time" if when is not None else "", id_column=""
     )
-    groups_table, aspects_table, trend_table = summary_tables(
+    groups_table, aspects_table, trend_table, _ = summary_tables(
         frame, columns, "id" if ids is not None else "", truth=False
     )
     star_names = [f"stars_{s}" for s in STARS]
