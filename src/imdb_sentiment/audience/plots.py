@@ -83,8 +83,8 @@ def aspect_trend(frame: pd.DataFrame) -> bytes:
             color=POSITIVE,
             alpha=0.15,
         )
-        ax.plot(when, np.where(enough, rows["share_positive"].to_numpy(dtype=np.float64), np.nan), marker=".",
-                color=POSITIVE)  # fmt: skip
+        share = np.where(enough, rows["share_positive"].to_numpy(dtype=np.float64), np.nan)
+        ax.plot(when, share, marker=".", color=POSITIVE)
         ax.set_title(label(aspect, 20), fontsize=9)
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
