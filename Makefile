@@ -9,7 +9,7 @@ MODEL ?= ngram
 MODELS ?= models
 REPORTS ?= reports
 
-.PHONY: install run test test-fast bench transformer pretrained pretrained-student pretrained-reexport pretrained-rating device-data device-train device-unpack bench-pretrained bench-transformer bench-explain notebook lint clean
+.PHONY: install run test test-fast bench transformer pretrained pretrained-student pretrained-reexport pretrained-rating device-data device-train device-unpack clause-reader-pack clause-reader bench-pretrained bench-transformer bench-explain notebook lint clean
 
 install: $(STAMP)
 
@@ -160,6 +160,24 @@ device-unpack: install
 	$(PY) bench/pretrained.py $(MODELS)/device-candidate --promote --out bench/results/pretrained-build.json \
 		--command "$(DEVICE_TRAIN)" --command "$(DEVICE_EXPORT)" --command "imdb-sentiment train-rating $(MODELS)/device-candidate"
 
+# The shipped model's clause reader (src/imdb_sentiment/pretrained/minilm-imdb/clauses/: what summarize reads
+# each aspect's clause with; bench/aspects/README.md), trained on a lent GPU machine in three steps:
+#   make clause-reader-pack                  here: three folders of < 64 MiB under $(DEVICE_DIR)/clause-reader/
+#   three device calls, kept warm between them: each carries one folder and copies it to /root/keep; the
+#   third runs `cd /root/keep && LIMIT=560 python3 gpu_train.py /root/keep /root/keep $$OUT` (about 8 minutes
+#   on an H200; device/clause_reader_train.py)
+#   make clause-reader PARTS=<folder>       here: the reader from PARTS/student$(CLAUSE_LAYERS).safetensors,
+#                                            attached to a copy of the shipped model, promoted only if
+#                                            bench/aspect_dev.py finds it reads the dev clauses better
+CLAUSE_LAYERS ?= 2
+clause-reader-pack: install
+	$(PY) device/clause_reader_pack.py --out $(DEVICE_DIR)/clause-reader
+
+clause-reader: install
+	test -n "$(PARTS)" || (echo "give PARTS=folder (where the device's files came back)"; exit 2)
+	$(PY) device/clause_reader_build.py $(PARTS)/student$(CLAUSE_LAYERS).safetensors --layers $(CLAUSE_LAYERS) \
+		--out $(MODELS)/clause-candidate --promote
+
 # Only the shipped model's star-rating head (about 7 minutes on 2 CPU cores: 416 s for the shipped head's
 # last refit, which added the stated score): refit it in place, the classifier's files untouched;
 # bench/audience.py then measures it against its peer.
@@ -189,8 +207,8 @@ notebook: install
 	@echo "executed notebook: $(REPORTS)/notebook/sentiment_analysis.ipynb"
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench device
+	$(VENV)/bin/ruff format --check src tests bench device
 	$(VENV)/bin/mypy src
 
 clean:

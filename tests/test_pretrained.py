@@ -216,3 +216,28 @@ def test_committed_shipped_model_is_complete_and_within_budget():
     model = load_model("pretrained")
     assert model.backend_ in ("onnx", "torch")
     assert model.predict_proba(["a film"]).shape == (1, 2)
+
+
+def test_committed_clause_reader_reads_negation_and_wishes():
+    """The shipped model's clause reader (a committed artifact, like the test above) reads what the clause
+    scorer it replaced misread: negated praise and criticism, and wishes that something had been better."""
+    model = load_model("pretrained")
+    manifest = json.loads((REAL_ROOT / pretrained.SHIPPED / "manifest.json").read_text())
+    assert manifest["clauses"] == {"folder": "clauses", "kind": "transformer"}
+    assert "clauses/model.onnx" in manifest["files"]
+    reader = model.clause_reader_
+    assert reader is not None and reader.backend_ == "onnx"
+    positive = ["the soundtrack is not bad at all", "the acting was not bad", "the story was never boring"]
+    negative = [
+        "it should have been much funnier",
+        "the effects could have been better",
+        "the music wasn't anything special",
+    ]
+    p = reader.predict_proba(positive + negative)[:, 1]
+    assert (p[:3] > 0.5).all() and (p[3:] < 0.5).all(), p
+    # and summarize's reading of a review goes through it: each aspect judged on its own clause
+    from imdb_sentiment.audience.polarity import review_aspects
+
+    text = "The plot is thin and silly, but the acting is not bad at all."
+    said = {a["aspect"]: a["label"] for a in review_aspects(model, text, float(model.predict_proba([text])[0, 1]))}
+    assert said == {"story": "negative", "acting": "positive"}

@@ -7,9 +7,9 @@ subordinating "although"/"though"/"while"/"whereas" ends at its first comma ("al
 good, the film is bad" gives acting the first part). An aside in parentheses is a clause of its own for a
 term inside it ("a dull plot (but superb music)" gives music the aside) and is left out of the clause of a
 term outside it ("the plot (done well the first time) is repeated over and over" is about the repetition).
-Each clause is scored by the model's rating head
-(:meth:`~imdb_sentiment.models.rating.RatingHead.predict_clauses`), or, for a model without one, by the
-model itself.
+Each clause is read by the model's clause reader (:attr:`~imdb_sentiment.models.base.SentimentModel.clause_reader_`,
+a small network distilled to read clauses, which the shipped model carries), else scored by its rating head
+(:meth:`~imdb_sentiment.models.rating.RatingHead.predict_clauses`), else by the model itself.
 """
 
 from __future__ import annotations
@@ -92,8 +92,9 @@ def mentions(texts: Sequence[str], review_p: np.ndarray, model: SentimentModel) 
 
     Args:
         texts: Reviews.
-        review_p: Each review's P(positive) from ``model`` (the clause scorer leans on it).
-        model: The model whose rating head scores clauses (else the model itself scores them).
+        review_p: Each review's P(positive) from ``model`` (a rating head's clause scorer leans on it).
+        model: The model whose clause reader reads the clauses (else its rating head scores them, else the
+            model itself).
 
     Returns:
         The rows of :func:`~imdb_sentiment.audience.aspects.find_aspects` plus ``text`` (the sentence),
@@ -105,7 +106,11 @@ def mentions(texts: Sequence[str], review_p: np.ndarray, model: SentimentModel) 
     sentences, clauses = _sentences_and_clauses(texts, found)
     reviews_p = np.asarray(review_p, dtype=np.float64)[found["review"].to_numpy()]
     head = model.rating_head_
-    if head is not None and head.scores_clauses:
+    if model.clause_reader_ is not None:
+        # Each distinct clause once: "the acting is great" recurs across a film's reviews.
+        where, unique = pd.factorize(pd.Series(clauses, dtype=object))
+        p = model.clause_reader_.predict_proba(unique.tolist())[:, 1][where]
+    elif head is not None and head.scores_clauses:
         p = head.predict_clauses(clauses, reviews_p)
     else:
         p = model.predict_proba(clauses)[:, 1]
@@ -117,7 +122,8 @@ def review_aspects(model: SentimentModel, text: str, p_positive: float) -> list[
     and the API's explanation.
 
     Args:
-        model: The model that scored the review (its rating head reads the clauses, as in ``summarize``).
+        model: The model that scored the review (its clause reader, else its rating head, reads the clauses,
+            as in ``summarize``).
         text: The review.
         p_positive: The review's P(positive) from ``model``.
 

@@ -42,7 +42,7 @@ def local_tables(
 
     # The chunks are the parallelism: a model that also spreads each chunk over every core (ngram's
     # n_jobs) would run workers x cores threads and lose time switching between them.
-    previous = model.set_threads(1) if workers > 1 else None
+    previous = model.limit_threads(1) if workers > 1 else None
     pool = ThreadPoolExecutor(max_workers=workers)
     pending: collections.deque[tuple[str, Future[pa.Table]]] = collections.deque()
     try:
@@ -59,7 +59,7 @@ def local_tables(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         if workers > 1:
-            model.set_threads(previous)
+            model.limit_threads(previous)
 
 
 def _wanted(config: ScoreConfig) -> tuple[str, ...] | None:

@@ -34,7 +34,7 @@ class _Scorer:
         from imdb_sentiment.models.registry import load_model
 
         self.model = load_model(model_dir)
-        self.model.set_threads(1)  # the actors are the parallelism; threads inside each would oversubscribe
+        self.model.limit_threads(1)  # the actors are the parallelism; threads inside each would oversubscribe
         self.config = ScoreConfig.from_dict(config)
         self.name = name
 

@@ -28,6 +28,7 @@ from imdb_sentiment.explain.records import Explanation
 from imdb_sentiment.labels import LABELS, label_ids
 from imdb_sentiment.models.inputs import check_labels, check_texts
 from imdb_sentiment.models.manifest import (
+    CLAUSES,
     FORMAT_VERSION,
     HISTORY,
     MANIFEST,
@@ -78,6 +79,10 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
     #: The star-rating head the model carries, if any (:mod:`imdb_sentiment.models.rating`; fitted by
     #: ``imdb-sentiment train-rating``, saved and loaded with the model).
     rating_head_: RatingHead | None = None
+    #: A second, smaller model that reads the short clauses about aspects of a film better than this one
+    #: (a review model misreads "not bad" or "should have been funnier" on its own), if any: saved in the
+    #: folder's ``clauses/`` (:data:`CLAUSES`) and attached by :func:`~imdb_sentiment.models.registry.load_model`.
+    clause_reader_: SentimentModel | None = None
 
     def __init__(self, *, config: Config | None = None, verbose: bool = False) -> None:
         self.config = config
@@ -271,6 +276,13 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
         """
         return None
 
+    def limit_threads(self, n: int | None) -> int | None:
+        """:meth:`set_threads` for the model and its clause reader, which reads inside the same calls (what the
+        batch engines use); returns the model's previous limit."""
+        if self.clause_reader_ is not None:
+            self.clause_reader_.set_threads(n)
+        return self.set_threads(n)
+
     def chunk_workers(self, cores: int) -> int:
         """How many chunks the local batch engine should score at once on ``cores`` cores, unless told.
 
@@ -326,7 +338,12 @@ class SentimentModel(ABC, ClassifierMixin, BaseEstimator):
 
             plot_history(self.history_, folder / "training_curves.png")
         rating = self.rating_head_.save(folder) if self.rating_head_ is not None else None
-        write_json(folder / MANIFEST, {**self._manifest(folder), **({"rating": rating} if rating else {})})
+        clauses = None
+        if self.clause_reader_ is not None:
+            self.clause_reader_.save(folder / CLAUSES)
+            clauses = {"folder": CLAUSES, "kind": self.clause_reader_.kind}
+        extra = {**({"rating": rating} if rating else {}), **({"clauses": clauses} if clauses else {})}
+        write_json(folder / MANIFEST, {**self._manifest(folder), **extra})
 
     def _manifest_extra(self) -> dict[str, Any]:
         """Kind-specific manifest entries (e.g. the inference backend); none by default."""

@@ -34,6 +34,8 @@ from imdb_sentiment.errors import ModelError
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 HISTORY = "history.json"
+#: The sub-folder holding a model's clause reader (a saved model of its own), when it has one.
+CLAUSES = "clauses"
 #: Files a folder may hold without the manifest listing them: the manifest itself (top level) and the
 #: folder notes file managers leave behind (anywhere), which nothing reads.
 UNLISTED_OK = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})

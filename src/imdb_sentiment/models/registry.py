@@ -12,7 +12,7 @@ from pathlib import Path
 
 from imdb_sentiment.errors import ConfigError, ModelError
 from imdb_sentiment.models.base import SentimentModel
-from imdb_sentiment.models.manifest import read_manifest
+from imdb_sentiment.models.manifest import CLAUSES, MANIFEST, read_manifest
 
 # Lightest to import first: class_named() imports kinds in this order until it finds the name.
 _KINDS: dict[str, str] = {
@@ -89,10 +89,18 @@ def load_model(path: str | Path | None = None) -> SentimentModel:
     from imdb_sentiment.pretrained import resolve
 
     path = resolve(path)
-    kind = read_manifest(path)["kind"]
+    manifest = read_manifest(path)
+    kind = manifest["kind"]
     if kind not in _KINDS:
         raise ModelError(
             f"{path} holds a model of kind {kind!r}, which this imdb-sentiment does not know "
             f"(known: {', '.join(available_kinds())}); upgrade imdb-sentiment"
         )
-    return get_model_class(kind).load(path)
+    model = get_model_class(kind).load(path)
+    entry = manifest.get("clauses")
+    if entry is not None:
+        # Only the one fixed sub-folder: a manifest cannot point the loader anywhere else.
+        if not isinstance(entry, dict) or entry.get("folder") != CLAUSES:
+            raise ModelError(f"{path / MANIFEST}: its 'clauses' entry must name the folder {CLAUSES!r}")
+        model.clause_reader_ = load_model(path / CLAUSES)
+    return model
