@@ -117,3 +117,40 @@ def test_limiting_threads_limits_the_readers_too(with_reader, monkeypatch):
     monkeypatch.setattr(model.clause_reader_, "set_threads", lambda n: asked.append(("reader", n)) or 4)
     assert model.limit_threads(1) == 4
     assert sorted(asked) == [("model", 1), ("reader", 1)]
+
+
+def test_cli_attaches_a_reader_takes_a_carried_one_and_removes_it(toy_ngram_dir, contrary_dir, with_reader, tmp_path):
+    from typer.testing import CliRunner
+
+    from imdb_sentiment.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "mine"
+    done = runner.invoke(app, ["attach-reader", str(toy_ngram_dir), "--reader", str(contrary_dir), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "with a clause reader (ngram)" in done.output
+    clauses = ["the acting is wonderful", "the story is awful"]
+    expected = load_model(contrary_dir).predict_proba(clauses)
+    np.testing.assert_allclose(load_model(out).clause_reader_.predict_proba(clauses), expected)
+    # a model that carries a reader gives its reader, not itself; in place by default
+    done = runner.invoke(app, ["attach-reader", str(out), "--reader", str(with_reader)])
+    assert done.exit_code == 0, done.output
+    np.testing.assert_allclose(load_model(out).clause_reader_.predict_proba(clauses), expected)
+    assert load_model(out).clause_reader_.clause_reader_ is None
+    done = runner.invoke(app, ["attach-reader", str(out), "--reader", "none"])
+    assert done.exit_code == 0 and "no clause reader" in done.output
+    assert load_model(out).clause_reader_ is None
+    assert not (out / "clauses").exists()
+
+
+def test_cli_refuses_a_reader_that_is_not_a_model(toy_ngram_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from imdb_sentiment.cli import app
+
+    done = CliRunner().invoke(
+        app, ["attach-reader", str(toy_ngram_dir), "--reader", str(tmp_path / "nothing"), "--out", str(tmp_path / "x")]
+    )
+    assert done.exit_code != 0
+    assert "Traceback" not in done.output
+    assert not (tmp_path / "x").exists()

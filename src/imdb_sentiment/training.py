@@ -270,3 +270,31 @@ def train_rating(
     fit_clause_scorer(model, [texts[i] for i in rows], p_positive[rows], seed=cfg.seed)
     attach_rating(model_dir, head, out)
     return model
+
+
+def attach_clause_reader(
+    model_dir: str | Path, reader: str | Path | None, *, out: str | Path | None = None
+) -> SentimentModel:
+    """Save a saved model with a clause reader, the model ``summarize``, ``explain``, the API and the app
+    read each aspect's clause with (or without one: ``reader=None``, back to the rating head's scorer).
+
+    Args:
+        model_dir: A saved model (or ``"pretrained"``).
+        reader: A saved model to read clauses with, or a model that carries a reader, whose reader is taken
+            (``"pretrained"``: the shipped model's); ``None`` removes the reader.
+        out: Where to save (atomically); default: ``model_dir`` itself.
+
+    Returns:
+        The model with its new reader.
+
+    Raises:
+        ModelError: ``model_dir`` or ``reader`` is not a saved model, or ``out`` holds something else.
+    """
+    from imdb_sentiment.pretrained import resolve
+
+    target = check_save_target(out if out is not None else resolve(model_dir))  # before loading, not after
+    model = load_model(model_dir)
+    source = load_model(reader) if reader is not None else None
+    model.clause_reader_ = source.clause_reader_ or source if source is not None else None
+    model.save(target)
+    return model

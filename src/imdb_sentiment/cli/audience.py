@@ -131,3 +131,26 @@ def train_rating(
             highlight=False,
         )
     console.print(f"saved to {out or model_ref(model)} in {time.perf_counter() - start:.1f} s", highlight=False)
+
+
+@app.command("attach-reader")
+@guard
+def attach_reader(
+    model: Annotated[str, typer.Argument(help="A saved model folder, or 'pretrained'.")],
+    reader: Annotated[
+        str,
+        typer.Option(
+            help="A saved model to read aspect clauses with, or one that carries a clause reader, whose reader "
+            "is taken ('pretrained': the shipped model's); 'none' removes the reader."
+        ),
+    ] = "pretrained",
+    out: Annotated[Path | None, typer.Option(help="Save the model with its reader here (default: in place).")] = None,
+) -> None:
+    """Give a saved model a clause reader: what summarize, explain, the API and the app read aspects with."""
+    from imdb_sentiment.training import attach_clause_reader
+
+    start = time.perf_counter()
+    fitted = attach_clause_reader(model, None if reader == "none" else reader, out=out)
+    what = "no clause reader" if fitted.clause_reader_ is None else f"a clause reader ({fitted.clause_reader_.kind})"
+    seconds = time.perf_counter() - start
+    console.print(f"saved {out or model} with {what} in {seconds:.1f} s", highlight=False, markup=False, soft_wrap=True)
