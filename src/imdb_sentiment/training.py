@@ -275,8 +275,8 @@ def train_rating(
 def attach_clause_reader(
     model_dir: str | Path, reader: str | Path | None, *, out: str | Path | None = None
 ) -> SentimentModel:
-    """Save a saved model with a clause reader, the model ``summarize``, ``explain``, the API and the app
-    read each aspect's clause with (or without one: ``reader=None``, back to the rating head's scorer).
+    """Save a model with a clause reader, the model that ``summarize``, ``explain``, the API and the app read
+    each aspect's clause with (or without one: ``reader=None``, back to the rating head's scorer).
 
     Args:
         model_dir: A saved model (or ``"pretrained"``).
@@ -295,6 +295,8 @@ def attach_clause_reader(
     target = check_save_target(out if out is not None else resolve(model_dir))  # before loading, not after
     model = load_model(model_dir)
     source = load_model(reader) if reader is not None else None
-    model.clause_reader_ = source.clause_reader_ or source if source is not None else None
+    if source is not None and source.clause_reader_ is not None:
+        source = source.clause_reader_  # a model that carries a reader lends it, not itself
+    model.clause_reader_ = source
     model.save(target)
     return model
