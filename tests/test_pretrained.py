@@ -241,3 +241,26 @@ def test_committed_clause_reader_reads_negation_and_wishes():
     text = "The plot is thin and silly, but the acting is not bad at all."
     said = {a["aspect"]: a["label"] for a in review_aspects(model, text, float(model.predict_proba([text])[0, 1]))}
     assert said == {"story": "negative", "acting": "positive"}
+
+
+def test_committed_clause_reader_works_without_torch():
+    """`pip install .` has no torch: the shipped model's reader (ONNX only) must load and read clauses there."""
+    script = textwrap.dedent(
+        """
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("torch", "transformers", "keras", "captum", "tensorflow"):
+                    raise ImportError("blocked: " + name)
+        sys.meta_path.insert(0, Block())
+        from imdb_sentiment import load_model
+        from imdb_sentiment.audience.polarity import review_aspects
+        model = load_model("pretrained")
+        text = "The plot is thin and silly, but the acting is not bad at all."
+        said = review_aspects(model, text, float(model.predict_proba([text])[0, 1]))
+        print(model.clause_reader_.backend_, sorted((a["aspect"], a["label"]) for a in said))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "onnx [('acting', 'positive'), ('story', 'negative')]"
