@@ -7,12 +7,13 @@ labeller called positive or negative is read as ``summarize`` reads it (the clau
 head's clause scorer, else the model itself) and scored (polarity).
 
     python bench/aspect_dev.py models/clause-candidate --peer pretrained --out bench/results/aspect-dev.json
+    imdb-sentiment attach-reader pretrained --reader none --out models/shipped-no-reader
+    python bench/aspect_dev.py pretrained --peer models/shipped-no-reader   # the shipped reader's gain
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pandas as pd
 from imdb_sentiment import load_imdb, load_model
 from imdb_sentiment.audience.polarity import mentions
 from imdb_sentiment.data import SplitConfig
+from robustness import emit
 
 ASPECT_DIR = Path(__file__).resolve().parent / "aspects"
 DRAWS = ("dev", "dev2", "dev3")
@@ -76,7 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model")
     parser.add_argument("--peer", default="pretrained", help="the model measured beside it (default: the shipped one)")
-    parser.add_argument("--out", type=Path)
+    parser.add_argument("--out")
     args = parser.parse_args()
     data = load_imdb(split=SplitConfig(validation_fraction=0.1, seed=0))
     sample = dev_sample()
@@ -91,11 +93,7 @@ def main() -> None:
     }
     ours, theirs = result["model"]["polarity"]["all"]["share"], result["peer"]["polarity"]["all"]["share"]
     result["polarity_gain"] = round(ours - theirs, 4) if ours is not None and theirs is not None else None
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

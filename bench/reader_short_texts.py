@@ -11,15 +11,14 @@ on), as a lead for routing short texts to the reader; nothing routes them yet.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
 from imdb_sentiment import load_model
+from robustness import _DEFAULT_OOD, emit, read_jsonl
 
-OOD = Path(os.environ.get("IMDB_OOD", Path(__file__).resolve().parents[2] / "shared" / "data" / "ood"))
 SETS = ("sst2_dev", "imdb_contrast_dev_original", "imdb_contrast_dev_contrast", "imdb_cad_dev_new")
 
 
@@ -30,16 +29,15 @@ def accuracy(p: np.ndarray, labels: np.ndarray) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", nargs="?", default="pretrained")
-    parser.add_argument("--out", type=Path)
+    parser.add_argument("--ood-dir", default=os.environ.get("IMDB_OOD", str(_DEFAULT_OOD)))
+    parser.add_argument("--out")
     args = parser.parse_args()
     model = load_model(args.model)
     if model.clause_reader_ is None:
         raise SystemExit(f"{args.model} has no clause reader")
     result: dict = {"bench": "reader_short_texts", "model": args.model, "sets": {}}
     for name in SETS:
-        rows = [json.loads(line) for line in (OOD / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
-        texts = [row["text"] for row in rows]
-        labels = np.array([row["label"] for row in rows])
+        texts, labels = read_jsonl(Path(args.ood_dir) / f"{name}.jsonl")
         p_model = model.predict_proba(texts)[:, 1]
         p_reader = model.clause_reader_.predict_proba(texts)[:, 1]
         words = np.array([len(t.split()) for t in texts])
@@ -50,11 +48,7 @@ def main() -> None:
             "reader": accuracy(p_reader, labels),
             "average": accuracy((p_model + p_reader) / 2, labels),
         }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":
