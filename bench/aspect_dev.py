@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +41,23 @@ def dev_sample() -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def dev_reviews(validation: pd.DataFrame, sample: pd.DataFrame) -> pd.DataFrame:
+    """The validation reviews the labelled sentences come from."""
+    return validation[validation["id"].isin(set(sample["review_id"]))].reset_index(drop=True)
+
+
+def labelled_mentions(
+    found: pd.DataFrame, reviews: pd.DataFrame, sample: pd.DataFrame
+) -> Iterator[tuple[Any, Any, dict[str, str]]]:
+    """Each mention :func:`mentions` found (in ``reviews``) in a labelled sentence: ``(sentence row, mention
+    row, the sentence's labels as aspect -> "+", "-" or "0")``."""
+    ids = reviews["id"].to_numpy()[found["review"].to_numpy()]
+    for row in sample.itertuples():
+        gold = dict(part.split(":") for part in row.aspects.split(";") if part)
+        for m in found[(ids == row.review_id) & (found["sentence"] == row.sentence)].itertuples():
+            yield row, m, gold
+
+
 def figures(model_ref: str, sample: pd.DataFrame, reviews: pd.DataFrame) -> dict:
     """Precision and polarity per draw and overall for the model ``model_ref``."""
     model = load_model(model_ref)
@@ -47,15 +66,11 @@ def figures(model_ref: str, sample: pd.DataFrame, reviews: pd.DataFrame) -> dict
     p_review = model.predict_proba(texts)[:, 1]
     found = mentions(texts, p_review, model)
     seconds = time.perf_counter() - start
-    found["review_id"] = reviews["id"].to_numpy()[found["review"].to_numpy()]
     detected, polar = [], []
-    for row in sample.itertuples():
-        gold = dict(part.split(":") for part in row.aspects.split(";") if part)
-        mine = found[(found["review_id"] == row.review_id) & (found["sentence"] == row.sentence)]
-        for m in mine.itertuples():
-            detected.append((row.draw, m.aspect in gold))
-            if m.aspect in gold and gold[m.aspect] in "+-":
-                polar.append((row.draw, (m.p_positive >= 0.5) == (gold[m.aspect] == "+")))
+    for row, m, gold in labelled_mentions(found, reviews, sample):
+        detected.append((row.draw, m.aspect in gold))
+        if gold.get(m.aspect) in ("+", "-"):
+            polar.append((row.draw, (m.p_positive >= 0.5) == (gold[m.aspect] == "+")))
 
     def by_draw(rows: list[tuple[str, bool]]) -> dict:
         out = {d: {"n": sum(r[0] == d for r in rows), "share": _mean([r[1] for r in rows if r[0] == d])} for d in DRAWS}
@@ -82,8 +97,7 @@ def main() -> None:
     args = parser.parse_args()
     data = load_imdb(split=SplitConfig(validation_fraction=0.1, seed=0))
     sample = dev_sample()
-    validation = data.validation
-    reviews = validation[validation["id"].isin(set(sample["review_id"]))].reset_index(drop=True)
+    reviews = dev_reviews(data.validation, sample)
     result = {
         "bench": "aspect_dev",
         "sentences": len(sample),

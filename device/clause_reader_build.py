@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from imdb_sentiment import load_model
+from imdb_sentiment._atomic import atomic_dir
 from imdb_sentiment.models.transformer import TransformerClassifier
 from imdb_sentiment.models.transformer.config import TransformerConfig
 from imdb_sentiment.pretrained import shipped_path
@@ -108,13 +109,8 @@ def main() -> None:
         print(f"not promoted: dev polarity gain {gain} against the shipped model")
         return
     target = shipped_path()
-    staging = target.with_name(target.name + ".new")
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(args.out, staging)
-    old = target.with_name(target.name + ".old")
-    target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old)
+    with atomic_dir(target) as tmp:
+        shutil.copytree(args.out, tmp, dirs_exist_ok=True)
     print(f"promoted: dev polarity {gain:+.4f} against the shipped model; {target} replaced")
 
 

@@ -82,6 +82,8 @@ if TINY:
 log("data", len(train), len(val), len(unsup), len(pairs))
 
 # ---------------------------------------------------------------- clause set (deterministic: rebuilt at home)
+# The package's own cut (imdb_sentiment.audience.polarity._CONTRAST), copied because this script runs
+# without the package; tests/test_clause_reader.py checks that the two stay the same.
 _CONTRAST = re.compile(
     r"\b(?:but|however|although|though|yet|whereas|while|except|unfortunately|sadly)\b|;|\s[-\u2013\u2014]{1,2}\s",
     re.IGNORECASE,

@@ -154,3 +154,18 @@ def test_cli_refuses_a_reader_that_is_not_a_model(toy_ngram_dir, tmp_path):
     assert done.exit_code != 0
     assert "Traceback" not in done.output
     assert not (tmp_path / "x").exists()
+
+
+def test_the_device_script_cuts_clauses_as_the_package_does():
+    """device/clause_reader_train.py runs without the package, so it carries a copy of the contrast cut."""
+    import ast
+
+    from imdb_sentiment.audience.polarity import _CONTRAST
+
+    script = Path(__file__).parents[1] / "device" / "clause_reader_train.py"
+    (copied,) = [
+        node.value.args[0].value
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "_CONTRAST"
+    ]
+    assert copied == _CONTRAST.pattern
